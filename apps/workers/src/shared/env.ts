@@ -1,0 +1,14 @@
+import { z } from "zod";
+
+/**
+ * Settings every worker process shares. Each process's entry composes these with its own into one
+ * `createEnv` call (see e.g. src/balancer/env.ts), so the environment is parsed once per process.
+ */
+export const sharedEnvSchema = {
+  RABBITMQ_URL: z.url().default("amqp://guest:guest@127.0.0.1:5672"),
+  /** Number of monitoring partitions (sensor.queue.0 .. N-1): read by the balancer and by monitoring. */
+  PARTITION_COUNT: z.coerce.number().int().min(1).max(64).default(2),
+  /** Prefix for every queue and exchange name. Empty in production; tests set one per run. */
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(""),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+};

@@ -1,0 +1,61 @@
+import { SignJWT, jwtVerify, errors } from "jose";
+import { z } from "zod";
+
+/**
+ * Two kinds of token, both HS256 JWTs signed with the web app's AUTH_SECRET, told apart by audience
+ * so that one can never be used as the other:
+ *  - "ems-api": the REST Bearer token from POST /api/auth/login (1 hour by default);
+ *  - "ems-socket": the short-lived Socket.IO handshake token (2 minutes by default).
+ */
+export type TokenAudience = "ems-api" | "ems-socket";
+export const TOKEN_ISSUER = "ems";
+export const DEFAULT_TOKEN_TTL_SECONDS: Record<TokenAudience, number> = { "ems-api": 3600, "ems-socket": 120 };
+
+export const roleSchema = z.enum(["admin", "client"]);
+export type Role = z.infer<typeof roleSchema>;
+
+export interface TokenSubject {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+const claimsSchema = z.object({ sub: z.uuid(), username: z.string().min(1), role: roleSchema });
+
+function key(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+export async function signToken(
+  subject: TokenSubject,
+  audience: TokenAudience,
+  secret: string,
+  ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS[audience],
+): Promise<string> {
+  return new SignJWT({ username: subject.username, role: subject.role })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(subject.id)
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(key(secret));
+}
+
+export type VerifyResult = { ok: true; subject: TokenSubject } | { ok: false; reason: "expired" | "invalid" };
+
+/** Verifies signature, algorithm (HS256 only), issuer, audience and expiry. Never throws. */
+export async function verifyToken(token: string, audience: TokenAudience, secret: string): Promise<VerifyResult> {
+  try {
+    const { payload } = await jwtVerify(token, key(secret), {
+      algorithms: ["HS256"],
+      issuer: TOKEN_ISSUER,
+      audience,
+    });
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) return { ok: false, reason: "invalid" };
+    return { ok: true, subject: { id: claims.data.sub, username: claims.data.username, role: claims.data.role } };
+  } catch (error) {
+    return { ok: false, reason: error instanceof errors.JWTExpired ? "expired" : "invalid" };
+  }
+}

@@ -1,0 +1,3 @@
+import { vitestGlobalSetup } from "../src/testing.ts";
+
+export default vitestGlobalSetup("db");
