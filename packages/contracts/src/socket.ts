@@ -1,0 +1,161 @@
+import { z } from "zod";
+import type { AlertCreated, ConsumptionUpdated } from "./notifications.ts";
+
+/**
+ * The Socket.IO protocol between the chat process and the web client: event names (`domain:action`),
+ * payload schemas (the server validates every client payload with them) and the acknowledgement shape.
+ * Use the two event maps as the generics of `Server` / `Socket` on both sides, e.g.
+ * `io<ServerToClientEvents, ClientToServerEvents>(url, { path: SOCKET_PATH, auth: { token } })`.
+ */
+
+export const SOCKET_PATH = "/socket.io";
+
+/** Socket.IO rooms (server-side only: clients never join rooms themselves). */
+export const userRoom = (userId: string) => `user:${userId}`;
+export const ADMINS_ROOM = "admins";
+
+// ---- payloads -------------------------------------------------------------------------------
+
+export const MESSAGE_BODY_MAX_LENGTH = 2000;
+
+export const messageBodySchema = z
+  .string({ error: "body must be a string" })
+  .trim()
+  .min(1, { error: "message must not be empty" })
+  .max(MESSAGE_BODY_MAX_LENGTH, { error: `message must be at most ${MESSAGE_BODY_MAX_LENGTH} characters` });
+
+/** Bot: answered by keyword rules, then the AI. Admin: delivered to the admins' inbox. */
+export const chatModeSchema = z.enum(["bot", "admin"]);
+export type ChatMode = z.infer<typeof chatModeSchema>;
+
+/** Who wrote a message: the client, a keyword rule, the AI, the fallback reply, or an administrator. */
+export const messageSourceSchema = z.enum(["client", "rule", "ai", "fallback", "admin"]);
+export type MessageSource = z.infer<typeof messageSourceSchema>;
+
+const historyPageSchema = {
+  /** Only messages strictly older than this instant (ISO-8601); the newest page when absent. */
+  before: z.iso.datetime({ error: "before must be an ISO-8601 date-time" }).optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+};
+
+/** `chat:send` (client): a message in Bot or Admin mode. */
+export const chatSendSchema = z.object({ mode: chatModeSchema, body: messageBodySchema });
+/** `chat:typing`: clients send `{typing}`, admins `{typing, clientId}` (the conversation they type in). */
+export const chatTypingSchema = z.object({ typing: z.boolean(), clientId: z.uuid().optional() });
+/** `chat:history` (client): the caller's own conversation, newest page last. */
+export const chatHistorySchema = z.object(historyPageSchema);
+/** `chat:read` (client): marks the administrators' replies as read. */
+export const chatReadSchema = z.object({});
+/** `chat:inbox` (admin): conversations in which the client wrote to the administrators. */
+export const chatInboxSchema = z.object({ limit: z.number().int().min(1).max(500).default(100) });
+/** `chat:open` (admin): one client's conversation; marks it read for every administrator. */
+export const chatOpenSchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), ...historyPageSchema });
+/** `chat:reply` (admin): a reply delivered to that client's room alone. */
+export const chatReplySchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), body: messageBodySchema });
+
+export type ChatSendInput = z.input<typeof chatSendSchema>;
+export type ChatTypingInput = z.input<typeof chatTypingSchema>;
+export type ChatHistoryInput = z.input<typeof chatHistorySchema>;
+export type ChatReadInput = z.input<typeof chatReadSchema>;
+export type ChatInboxInput = z.input<typeof chatInboxSchema>;
+export type ChatOpenInput = z.input<typeof chatOpenSchema>;
+export type ChatReplyInput = z.input<typeof chatReplySchema>;
+
+// ---- what the server sends --------------------------------------------------------------------
+
+export interface ChatMessage {
+  id: string;
+  /** The client whose conversation this is (every conversation belongs to one client). */
+  clientId: string;
+  /** The writer's user id: the client, the administrator; null for rule/ai/fallback replies. */
+  senderId: string | null;
+  source: MessageSource;
+  mode: ChatMode;
+  body: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+}
+
+/** One row of the administrators' inbox. */
+export interface InboxEntry {
+  clientId: string;
+  username: string;
+  /** The latest message written to or by the administrators (Admin mode). */
+  lastMessage: ChatMessage;
+  /** Client messages in Admin mode that no administrator has opened yet. */
+  unread: number;
+}
+
+export interface ChatHistory {
+  messages: ChatMessage[];
+  /** Administrator replies the client has not marked read (`chat:read`). */
+  unread: number;
+}
+
+export interface OpenedConversation {
+  entry: InboxEntry | null;
+  messages: ChatMessage[];
+}
+
+export interface TypingNotice {
+  clientId: string;
+  /** "client": the client types to the administrators; "admin": an administrator types to the client. */
+  from: "client" | "admin";
+  username: string;
+  typing: boolean;
+}
+
+// ---- acknowledgements and errors -------------------------------------------------------------
+
+export const SOCKET_ERROR_CODES = ["bad_request", "forbidden", "not_found", "internal"] as const;
+export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
+export interface SocketError {
+  code: SocketErrorCode;
+  message: string;
+}
+
+/** Every acknowledged event answers exactly one of these. */
+export type AckResponse<T> = { data: T } | { error: SocketError };
+export type Ack<T> = (response: AckResponse<T>) => void;
+
+/**
+ * Why a connection was refused: `connect_error`'s `message` is one of these codes and its `data` is
+ * `{ code, message }`. On "token_expired" the client should fetch a fresh token and reconnect.
+ * (A disallowed Origin is refused before Socket.IO runs: HTTP 403, seen as a transport error.)
+ */
+export const CONNECT_ERROR_CODES = ["token_missing", "token_invalid", "token_expired"] as const;
+export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
+
+// ---- event maps ------------------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** Client. Ack: the stored message. A Bot-mode reply follows as `chat:message`. */
+  "chat:send": (payload: ChatSendInput, ack: Ack<{ message: ChatMessage }>) => void;
+  /** Client (to the administrators) or admin (to `clientId`). No ack. */
+  "chat:typing": (payload: ChatTypingInput) => void;
+  /** Client. */
+  "chat:history": (payload: ChatHistoryInput, ack: Ack<ChatHistory>) => void;
+  /** Client. */
+  "chat:read": (payload: ChatReadInput, ack: Ack<{ unread: number }>) => void;
+  /** Admin. Newest activity first. */
+  "chat:inbox": (payload: ChatInboxInput, ack: Ack<{ conversations: InboxEntry[] }>) => void;
+  /** Admin. Also pushes the updated `chat:inbox` entry (unread 0) to every administrator. */
+  "chat:open": (payload: ChatOpenInput, ack: Ack<OpenedConversation>) => void;
+  /** Admin. Ack: the stored reply; it is pushed as `chat:message` to `user:{clientId}` only. */
+  "chat:reply": (payload: ChatReplyInput, ack: Ack<{ message: ChatMessage }>) => void;
+}
+
+export interface ServerToClientEvents {
+  /**
+   * To `user:{clientId}`: the client's own messages (every tab), rule/AI/fallback replies and
+   * administrator replies. To `admins`: client messages sent in Admin mode.
+   */
+  "chat:message": (message: ChatMessage) => void;
+  "chat:typing": (notice: TypingNotice) => void;
+  /** To `admins`: an inbox row changed (new client message, reply, or opened by an administrator). */
+  "chat:inbox": (entry: InboxEntry) => void;
+  /** To `user:{ownerId}`: one of the user's devices went over its hourly limit (show the red modal). */
+  "alert:created": (alert: AlertCreated) => void;
+  /** To `user:{ownerId}`: a device's running total for the current hour changed. */
+  "consumption:updated": (update: ConsumptionUpdated) => void;
+}
