@@ -1,13 +1,13 @@
 // `npm run setup`: safe to run again. Creates the five databases if missing, applies pending
 // migrations, generates the Prisma clients and seeds a first admin and a demo client with one device.
-import { DATABASES, DATABASE_URL_VARIABLES } from "../src/databases.ts";
+import { DATABASES } from "../src/databases.ts";
 import { migrate } from "../src/migrate.ts";
 import { generateClients } from "./generate.ts";
 
-const { dbEnv } = await import("../src/env.ts");
+const { databaseUrls } = await import("../src/env.ts");
 
 for (const name of DATABASES) {
-  const output = await migrate(name, dbEnv[DATABASE_URL_VARIABLES[name]]);
+  const output = await migrate(name, databaseUrls[name]);
   const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
   console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
 }

@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { DATABASE_URL_VARIABLES, type DatabaseName } from "./databases.ts";
-import { dbEnv } from "./env.ts";
+import type { DatabaseName } from "./databases.ts";
+import { databaseUrls, dbEnv } from "./env.ts";
 
 /**
  * Creates each database's Prisma client once per process. The cache lives on globalThis so that
@@ -12,7 +12,7 @@ export function databaseClient<T>(name: DatabaseName, Client: new (options: { ad
   cache.__emsPrismaClients ??= new Map();
   let client = cache.__emsPrismaClients.get(name) as T | undefined;
   if (client === undefined) {
-    const connectionString = dbEnv[DATABASE_URL_VARIABLES[name]];
+    const connectionString = databaseUrls[name];
     client = new Client({ adapter: new PrismaPg({ connectionString, max: dbEnv.DATABASE_POOL_SIZE }) });
     cache.__emsPrismaClients.set(name, client);
   }
