@@ -1,0 +1,17 @@
+// `migrate [database...]`: applies pending migrations to the named databases (all five when none is
+// named), creating them if missing. Containers run it at start; concurrent runs wait on an advisory lock.
+import { DATABASES, type DatabaseName } from "../src/databases.ts";
+import { migrate } from "../src/migrate.ts";
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(DATABASES as readonly string[]).includes(name));
+if (unknown.length) {
+  console.error(`unknown database(s): ${unknown.join(", ")}; expected some of: ${DATABASES.join(", ")}`);
+  process.exit(2);
+}
+const { databaseUrls } = await import("../src/env.ts");
+for (const name of (requested.length ? requested : DATABASES) as DatabaseName[]) {
+  const output = await migrate(name, databaseUrls[name]);
+  const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
+  console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
+}
