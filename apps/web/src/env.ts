@@ -1,0 +1,44 @@
+/* eslint-disable no-restricted-properties -- the one module that reads the web process's environment */
+import { createEnv } from "@t3-oss/env-nextjs";
+import { z } from "zod";
+
+/**
+ * The web process's settings, parsed once with zod. The five *_DATABASE_URL variables belong to
+ * @ems/db's own env (packages/db/src/env.ts) and are parsed there.
+ *
+ * AUTH_SECRET signs next-auth session cookies and every EMS token (REST Bearer and Socket.IO
+ * handshake); the chat process must be given the same value. Outside production a fixed development
+ * secret is used so that `npm run dev` works without configuration.
+ */
+const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
+const isProduction = process.env.NODE_ENV === "production";
+// `next build` runs with NODE_ENV=production but has no secrets; it sets this to defer the check to start-up.
+const skipValidation = process.env.SKIP_ENV_VALIDATION === "1";
+
+export const env = createEnv({
+  server: {
+    AUTH_SECRET: isProduction
+      ? z.string().min(32, { error: "AUTH_SECRET must be at least 32 characters" })
+      : z.string().min(32).default(DEVELOPMENT_AUTH_SECRET),
+    /** The public URL of the app (next-auth reads it for callbacks and redirects). */
+    NEXTAUTH_URL: z.url().optional(),
+    /** Lifetime of a browser session (next-auth JWT), in seconds. */
+    SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+    RABBITMQ_URL: z.url().default("amqp://guest:guest@127.0.0.1:5672"),
+    /** Prefix of every queue name; empty in production, unique per test run. */
+    QUEUE_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(""),
+    /** "off" disables the outbox relay in this process (e.g. tests that run their own). */
+    OUTBOX_RELAY: z.enum(["on", "off"]).default("on"),
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  },
+  client: {
+    /** Where the browser opens the Socket.IO connection; empty means same origin (behind Traefik). */
+    NEXT_PUBLIC_CHAT_URL: z.union([z.url(), z.literal("")]).default("http://localhost:4000"),
+  },
+  experimental__runtimeEnv: {
+    NEXT_PUBLIC_CHAT_URL: process.env.NEXT_PUBLIC_CHAT_URL,
+  },
+  skipValidation,
+  emptyStringAsUndefined: false,
+});

@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+/**
+ * Input schemas shared by the server (tRPC procedures, REST routes, domain functions) and by client
+ * forms, so that a form shows the same message the server would answer with. Client-safe: zod only.
+ */
+
+/** Stored lower case, so sign-in and uniqueness ignore case (matches the SQL CHECK in the auth database). */
+export const usernameSchema = z
+  .string({ error: "username is required" })
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9._-]{3,32}$/, { error: "username must be 3-32 characters: letters, digits, '.', '_' or '-'" });
+
+// The upper bound keeps a single argon2 computation (and a request body) small.
+export const passwordSchema = z
+  .string({ error: "password is required" })
+  .min(8, { error: "password must be at least 8 characters" })
+  .max(200, { error: "password must be at most 200 characters" });
+
+export const roleSchema = z.enum(["admin", "client"], { error: "role must be admin or client" });
+
+export const uuidSchema = z.uuid({ error: "must be a UUID" }).transform((id) => id.toLowerCase());
+
+const optionalText = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, { error: `${label} must be at most ${max} characters` })
+    .transform((value) => (value === "" ? null : value))
+    .nullish();
+
+export const loginInputSchema = z.object({
+  // Sign-in does not re-check the username's pattern: a wrong one is just a failed sign-in.
+  username: z.string({ error: "username is required" }).trim().toLowerCase().min(1, { error: "username is required" }).max(64),
+  password: z.string({ error: "password is required" }).min(1, { error: "password is required" }).max(200),
+});
+export type LoginInput = z.infer<typeof loginInputSchema>;
+
+const profileFields = {
+  name: z.string({ error: "name is required" }).trim().min(1, { error: "name is required" }).max(200),
+  email: z
+    .email({ error: "email must be a valid address" })
+    .max(254)
+    .transform((value) => value.toLowerCase())
+    .or(z.literal("").transform(() => null))
+    .nullish(),
+  address: optionalText(500, "address"),
+};
+
+/** Self-registration: always creates a client. */
+export const registerInputSchema = z.object({ username: usernameSchema, password: passwordSchema, ...profileFields });
+export type RegisterInput = z.infer<typeof registerInputSchema>;
+
+/** Admin: create a user of either role. */
+export const createUserInputSchema = registerInputSchema.extend({ role: roleSchema.default("client") });
+export type CreateUserInput = z.infer<typeof createUserInputSchema>;
+
+/** Admin: change any of these; a new password or role signs the user out everywhere. */
+export const updateUserInputSchema = z.object({
+  id: uuidSchema,
+  name: profileFields.name.optional(),
+  email: profileFields.email,
+  address: profileFields.address,
+  role: roleSchema.optional(),
+  password: passwordSchema.optional(),
+});
+export type UpdateUserInput = z.infer<typeof updateUserInputSchema>;
+
+export const changePasswordInputSchema = z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema });
+
+/** kWh with at most 3 decimals (numeric(12,3) in the device database); numbers or decimal strings. */
+export const kwhLimitSchema = z
+  .union([z.number(), z.string().trim()], { error: "maxHourlyConsumption must be a number" })
+  .transform((value) => (typeof value === "number" ? String(value) : value))
+  .pipe(
+    z
+      .string()
+      .regex(/^\d{1,9}(\.\d{1,3})?$/, { error: "maxHourlyConsumption must be a non-negative number below 1e9 with at most 3 decimals" }),
+  );
+
+const deviceFields = {
+  name: z.string({ error: "name is required" }).trim().min(1, { error: "name is required" }).max(200),
+  description: optionalText(2000, "description"),
+  address: optionalText(500, "address"),
+  maxHourlyConsumption: kwhLimitSchema,
+};
+
+export const createDeviceInputSchema = z.object({ ...deviceFields, ownerId: uuidSchema.nullish() });
+export type CreateDeviceInput = z.infer<typeof createDeviceInputSchema>;
+
+export const updateDeviceInputSchema = z.object({
+  id: uuidSchema,
+  name: deviceFields.name.optional(),
+  description: deviceFields.description,
+  address: deviceFields.address,
+  maxHourlyConsumption: kwhLimitSchema.optional(),
+});
+export type UpdateDeviceInput = z.infer<typeof updateDeviceInputSchema>;
+
+export const assignDeviceInputSchema = z.object({ deviceId: uuidSchema, userId: uuidSchema });
+
+/** A calendar date, checked to exist (2026-02-30 is rejected). */
+export const isoDateSchema = z
+  .string({ error: "date is required (YYYY-MM-DD)" })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "date must be YYYY-MM-DD" })
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, { error: "date is not a real calendar date" });
+
+/** An IANA time zone known to this runtime (e.g. Europe/Bucharest), or UTC. */
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((value) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: "tz must be an IANA time zone such as Europe/Bucharest" });
+
+export const consumptionInputSchema = z.object({
+  deviceId: uuidSchema,
+  date: isoDateSchema,
+  tz: timeZoneSchema.default("UTC"),
+});
+export type ConsumptionInput = z.infer<typeof consumptionInputSchema>;
+
+export const listAlertsInputSchema = z
+  .object({
+    deviceId: uuidSchema.optional(),
+    unacknowledgedOnly: z.boolean().default(false),
+    limit: z.number().int().min(1).max(100).default(50),
+    /** The last alert id of the previous page. */
+    cursor: uuidSchema.optional(),
+  })
+  .default({ unacknowledgedOnly: false, limit: 50 });
+export type ListAlertsInput = z.infer<typeof listAlertsInputSchema>;
