@@ -135,6 +135,8 @@ function postgresType(field: DmmfField, enumDbNames: Record<string, string>): st
       return "bool";
     case "Json":
       return "jsonb";
+    case "Bytes":
+      return "bytea";
     case "DateTime":
       return native === "Timestamptz" ? `timestamptz(${args[0] ?? 3})` : `timestamp(${args[0] ?? 3})`;
     case "Decimal":
