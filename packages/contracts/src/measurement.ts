@@ -2,17 +2,23 @@ import { z } from "zod";
 
 /** How far in the future a reading's timestamp may be before it is rejected as impossible. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/**
+ * Earliest accepted reading (2000-01-01 UTC). Anything older is impossible for this system and is
+ * almost always a timestamp in seconds rather than milliseconds, which would otherwise be counted
+ * silently in January 1970.
+ */
+export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 /** Readings are counted per 10 minutes; a single one above this is not a household meter. */
 export const MAX_MEASUREMENT_KWH = 1_000;
 
 const epochMs = z
   .number({ error: "timestamp must be a number (epoch milliseconds)" })
   .int({ error: "timestamp must be an integer number of milliseconds" })
-  .min(0, { error: "timestamp must not be negative" });
+  .min(MIN_TIMESTAMP_MS, { error: "timestamp is before 2000-01-01 (expected epoch milliseconds, not seconds)" });
 
 const kwh = z
-  .number({ error: "measurement_value must be a number" })
-  .refine(Number.isFinite, { error: "measurement_value must be finite" })
+  // JSON has no NaN, but 1e999 parses to Infinity, which z.number() rejects as a type error.
+  .number({ error: (issue) => (typeof issue.input === "number" ? "measurement_value must be finite" : "measurement_value must be a number") })
   .min(0, { error: "measurement_value must not be negative" })
   .max(MAX_MEASUREMENT_KWH, { error: `measurement_value must be at most ${MAX_MEASUREMENT_KWH} kWh` });
 

@@ -1,0 +1,30 @@
+import pg from "pg";
+import type { Logger } from "@ems/messaging";
+
+/**
+ * Monitoring talks to its database through a plain `pg` pool rather than the Prisma client: the hot
+ * path is two hand-written statements per batch (array parameters through `unnest`, data-modifying
+ * CTEs) that Prisma could only pass through as raw SQL anyway, and `pg` hands numeric columns back as
+ * exact decimal strings without a Decimal library in between. The web app reads the same tables
+ * through Prisma.
+ */
+export interface Queryable {
+  query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+}
+
+export function createPool(connectionString: string, maxConnections: number, log: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max: maxConnections, application_name: "ems-monitoring" });
+  // An idle connection dropped by a PostgreSQL restart emits here; without a listener the process
+  // would crash. The pool replaces it on the next query; failed batches are retried by requeueing.
+  pool.on("error", (error) => log.warn(`idle PostgreSQL connection failed: ${error.message}`));
+  return pool;
+}
+
+/**
+ * True when PostgreSQL rejected the data itself (SQLSTATE class 22 "data exception", e.g. a value out of
+ * range): retrying cannot help, so the message is dead-lettered. Every other error (connection lost,
+ * server shutting down, serialization) is treated as transient and the message is retried.
+ */
+export function isDataError(error: unknown): error is pg.DatabaseError {
+  return error instanceof pg.DatabaseError && typeof error.code === "string" && error.code.startsWith("22");
+}

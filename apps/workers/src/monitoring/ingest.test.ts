@@ -1,0 +1,163 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Measurement } from "@ems/contracts/measurement";
+import type { DeviceSyncEvent } from "@ems/contracts/sync";
+import { testEnv, testLogger } from "../shared/testing.ts";
+import { createPool } from "./database.ts";
+import { ingestReadings } from "./ingest.ts";
+import { applyDeviceSyncEvent } from "./sync.ts";
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // 2026-11-20 10:00 UTC
+
+let pool: pg.Pool;
+
+beforeAll(() => {
+  pool = createPool(testEnv.MONITORING_DATABASE_URL, 4, testLogger);
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+let version = 0;
+async function syncDevice(fields: Partial<DeviceSyncEvent> & { deviceId: string }): Promise<void> {
+  await applyDeviceSyncEvent(pool, {
+    type: "device.updated",
+    ownerId: null,
+    maxHourlyConsumption: "1000",
+    version: ++version,
+    occurredAt: new Date().toISOString(),
+    ...fields,
+  });
+}
+
+async function newDevice(fields: Partial<DeviceSyncEvent> = {}): Promise<string> {
+  const deviceId = randomUUID();
+  await syncDevice({ type: "device.created", ...fields, deviceId });
+  return deviceId;
+}
+
+async function hourTotals(deviceId: string): Promise<Record<string, { total: string; count: number }>> {
+  const { rows } = await pool.query<{ hour_start: Date; total_kwh: string; reading_count: number }>(
+    "SELECT hour_start, total_kwh::text, reading_count FROM hourly_consumption WHERE device_id = $1 ORDER BY hour_start",
+    [deviceId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.hour_start.toISOString(), { total: r.total_kwh, count: r.reading_count }]));
+}
+
+async function alertsOf(deviceId: string) {
+  const { rows } = await pool.query<{ owner_id: string | null; hour_start: Date; total_kwh: string; limit_kwh: string }>(
+    "SELECT owner_id, hour_start, total_kwh::text, limit_kwh::text FROM alerts WHERE device_id = $1 ORDER BY hour_start",
+    [deviceId],
+  );
+  return rows;
+}
+
+const reading = (deviceId: string, timestamp: number, value: number): Measurement => ({ deviceId, timestamp, value });
+
+describe("ingestReadings", () => {
+  it("sums readings per UTC clock hour exactly, with boundary readings in the hour they start", async () => {
+    const deviceId = await newDevice();
+    const result = await ingestReadings(pool, [
+      reading(deviceId, T0 + 50 * 60_000, 0.1),
+      reading(deviceId, T0 + HOUR - 1, 0.2), // 10:59:59.999 → 10:00
+      reading(deviceId, T0 + HOUR, 0.7), // 11:00:00.000 → 11:00
+      reading(deviceId, T0 + 2 * HOUR - 600_000, 0.05),
+    ]);
+    expect(result.outcomes).toEqual(["recorded", "recorded", "recorded", "recorded"]);
+    expect(result.countedCount).toBe(4);
+    expect(await hourTotals(deviceId)).toEqual({
+      "2026-11-20T10:00:00.000Z": { total: "0.3", count: 2 },
+      "2026-11-20T11:00:00.000Z": { total: "0.75", count: 2 },
+    });
+    // Batches add to what is there; doubles never leak binary rounding into the totals.
+    await ingestReadings(pool, [reading(deviceId, T0 + 10 * 60_000, 0.1), reading(deviceId, T0 + 20 * 60_000, 0.2)]);
+    expect((await hourTotals(deviceId))["2026-11-20T10:00:00.000Z"]).toEqual({ total: "0.6", count: 4 });
+  });
+
+  it("never counts a reading twice: not when redelivered, not when repeated in a batch", async () => {
+    const deviceId = await newDevice();
+    const first = await ingestReadings(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1), reading(deviceId, T0 + 600_000, 2)]);
+    expect(first).toMatchObject({ countedCount: 2, duplicateCount: 1 });
+    const redelivered = await ingestReadings(pool, [reading(deviceId, T0 + 600_000, 2), reading(deviceId, T0 + 1_200_000, 4)]);
+    expect(redelivered).toMatchObject({ countedCount: 1, duplicateCount: 1 });
+    expect(redelivered.outcomes).toEqual(["recorded", "recorded"]);
+    expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "7", count: 3 } });
+  });
+
+  it("counts a reading once when two batches carrying it commit concurrently", async () => {
+    const deviceId = await newDevice();
+    const batch = Array.from({ length: 50 }, (_, i) => reading(deviceId, T0 + i * 60_000, (i + 1) / 1000));
+    const results = await Promise.all([ingestReadings(pool, batch), ingestReadings(pool, [...batch].reverse())]);
+    expect(results[0].countedCount + results[1].countedCount).toBe(50);
+    expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "1.275", count: 50 } });
+  });
+
+  it("reports readings of unknown and deleted devices and stores nothing for them", async () => {
+    const known = await newDevice();
+    const deleted = await newDevice();
+    await syncDevice({ type: "device.deleted", deviceId: deleted });
+    const stranger = randomUUID();
+    const result = await ingestReadings(pool, [reading(stranger, T0, 1), reading(known, T0, 1), reading(deleted, T0, 1)]);
+    expect(result.outcomes).toEqual(["unknown-device", "recorded", "unknown-device"]);
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0 });
+    expect(await hourTotals(deleted)).toEqual({});
+    const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = ANY($1::uuid[])", [[stranger, deleted]]);
+    expect(rowCount).toBe(0);
+  });
+
+  it("stores one alert when an hour's total first exceeds the limit, for the owner at that moment", async () => {
+    const owner = randomUUID();
+    const deviceId = await newDevice({ ownerId: owner, maxHourlyConsumption: "1.000" });
+
+    const atLimit = await ingestReadings(pool, [reading(deviceId, T0, 0.4), reading(deviceId, T0 + 600_000, 0.6)]);
+    expect(atLimit.hourTotals).toEqual([expect.objectContaining({ totalKwh: "1.0", alert: null, ownerId: owner })]);
+
+    const over = await ingestReadings(pool, [reading(deviceId, T0 + 1_200_000, 0.001)]);
+    expect(over.hourTotals).toHaveLength(1);
+    expect(over.hourTotals[0]).toMatchObject({ deviceId, totalKwh: "1.001", limitKwh: "1.000", ownerId: owner });
+    expect(over.hourTotals[0]?.alert?.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Still over the limit in the same hour: no second alert, even for a new owner.
+    const newOwner = randomUUID();
+    await syncDevice({ type: "device.assigned", deviceId, ownerId: newOwner, maxHourlyConsumption: "1.000" });
+    const stillOver = await ingestReadings(pool, [reading(deviceId, T0 + 1_800_000, 1)]);
+    expect(stillOver.hourTotals[0]).toMatchObject({ totalKwh: "2.001", ownerId: newOwner, alert: null });
+
+    // The next hour's alert goes to the owner at that moment.
+    const nextHour = await ingestReadings(pool, [reading(deviceId, T0 + HOUR, 5)]);
+    expect(nextHour.hourTotals[0]).toMatchObject({ ownerId: newOwner });
+    expect(nextHour.hourTotals[0]?.alert).not.toBeNull();
+
+    expect(await alertsOf(deviceId)).toEqual([
+      { owner_id: owner, hour_start: new Date(T0), total_kwh: "1.001", limit_kwh: "1.000" },
+      { owner_id: newOwner, hour_start: new Date(T0 + HOUR), total_kwh: "5", limit_kwh: "1.000" },
+    ]);
+  });
+
+  it("stores an alert without an owner for an unassigned device", async () => {
+    const deviceId = await newDevice({ maxHourlyConsumption: "0.5" });
+    const result = await ingestReadings(pool, [reading(deviceId, T0, 0.6)]);
+    expect(result.hourTotals[0]).toMatchObject({ ownerId: null });
+    expect(result.hourTotals[0]?.alert).not.toBeNull();
+    expect((await alertsOf(deviceId)).map((a) => a.owner_id)).toEqual([null]);
+  });
+});
+
+describe("applyDeviceSyncEvent", () => {
+  it("applies newer versions only, and keeps a deleted device as a tombstone", async () => {
+    const deviceId = randomUUID();
+    const base = { deviceId, ownerId: null, maxHourlyConsumption: "2.5", occurredAt: new Date().toISOString() };
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.created", version: 1 })).toBe("applied");
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.updated", maxHourlyConsumption: "3", version: 3 })).toBe("applied");
+    // Version 2 arrives late, and version 3 again: both ignored.
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.updated", maxHourlyConsumption: "9", version: 2 })).toBe("stale");
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.updated", maxHourlyConsumption: "9", version: 3 })).toBe("stale");
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.deleted", maxHourlyConsumption: "3", version: 4 })).toBe("applied");
+    // An older "assigned" event must not resurrect the deleted device.
+    expect(await applyDeviceSyncEvent(pool, { ...base, type: "device.assigned", ownerId: randomUUID(), version: 2 })).toBe("stale");
+    const { rows } = await pool.query("SELECT owner_id, max_hourly_consumption::text AS max, version, deleted FROM devices WHERE device_id = $1", [deviceId]);
+    expect(rows).toEqual([{ owner_id: null, max: "3.000", version: 4, deleted: true }]);
+  });
+});
