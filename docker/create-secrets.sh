@@ -6,7 +6,8 @@ create() {
   if docker secret inspect "$1" >/dev/null 2>&1; then
     echo "secret $1 exists, kept"
   else
-    printf '%s' "$2" | docker secret create "$1" - >/dev/null && echo "secret $1 created"
+    # A trailing newline (stripped when read) keeps an empty xAI key a valid, non-empty secret.
+    printf '%s\n' "$2" | docker secret create "$1" - >/dev/null && echo "secret $1 created"
   fi
 }
 random() { head -c 32 /dev/urandom | base64 | tr -d '/+=' ; }
