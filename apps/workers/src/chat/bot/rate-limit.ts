@@ -1,0 +1,29 @@
+/**
+ * Sliding-window limit per key (here: per user), in memory. Each chat process counts on its own;
+ * with sticky sessions a user's sockets stay on one process, so the limit holds per user in practice.
+ */
+export class SlidingWindowLimiter {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxPerWindow: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Records a hit for `key` and returns true if it is within the limit; returns false (and records nothing) otherwise. */
+  tryTake(key: string, now = Date.now()): boolean {
+    if (this.hits.size > 10_000) this.forgetIdle(now);
+    const recent = (this.hits.get(key) ?? []).filter((at) => at > now - this.windowMs);
+    const allowed = recent.length < this.maxPerWindow;
+    if (allowed) recent.push(now);
+    this.hits.set(key, recent);
+    return allowed;
+  }
+
+  /** Keeps memory bounded: drops keys with no hit inside the window. */
+  private forgetIdle(now: number): void {
+    for (const [key, times] of this.hits) {
+      if (times.every((at) => at <= now - this.windowMs)) this.hits.delete(key);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { LogLevel } from "@ems/messaging";
+
+/** Everything a chat server needs, independent of where it came from (env in production, tests build it). */
+export interface ChatServerConfig {
+  /** 0 picks a free port (tests). */
+  port: number;
+  host: string;
+  /** Verifies the "ems-socket" handshake tokens (the web app's AUTH_SECRET). */
+  authSecret: string;
+  /** Exact origins (scheme://host[:port]) allowed to open a socket. */
+  allowedOrigins: readonly string[];
+  /** Database the Socket.IO Postgres adapter uses for LISTEN/NOTIFY between chat processes. */
+  adapterDatabaseUrl: string;
+  ai: AiConfig;
+  rabbitmq: {
+    url: string;
+    queuePrefix: string;
+    partitionCount: number;
+    prefetch: number;
+  };
+  logLevel: LogLevel;
+  /** Shown in logs and as the RabbitMQ connection name (tests run several servers in one process). */
+  name?: string;
+}
+
+export interface AiConfig {
+  /** Absent: the AI is not asked, unmatched questions get the fallback reply. */
+  apiKey: string | undefined;
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+  ratePerMinute: number;
+}

@@ -1,0 +1,70 @@
+/* eslint-disable no-restricted-properties -- the one module that reads the chat process's environment */
+import { createEnv } from "@t3-oss/env-core";
+import { z } from "zod";
+import { withSecretFiles } from "@ems/config/secrets";
+import { databaseUrls } from "@ems/db/env";
+import { sharedEnvSchema } from "../shared/env.ts";
+import type { ChatServerConfig } from "./config.ts";
+
+/** Same fallback as the web app, so that `npm run dev` works without configuration outside production. */
+const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
+const isProduction = process.env.NODE_ENV === "production";
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ error: "CHAT_ALLOWED_ORIGINS must be a comma-separated list of origins" })).min(1));
+
+/**
+ * The chat process's settings, parsed once at start-up; AUTH_SECRET_FILE and XAI_API_KEY_FILE (Docker
+ * secrets) work too. The chat database's URL belongs to @ems/db's env.
+ */
+export const chatEnv = createEnv({
+  server: {
+    ...sharedEnvSchema,
+    CHAT_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    CHAT_HOST: z.string().min(1).default("0.0.0.0"),
+    /** Must equal the web app's: it verifies the short-lived "ems-socket" handshake tokens the web app signs. */
+    AUTH_SECRET: isProduction
+      ? z.string().min(32, { error: "AUTH_SECRET must be at least 32 characters" })
+      : z.string().min(32).default(DEVELOPMENT_AUTH_SECRET),
+    /** Browser origins allowed to open a socket (the web app's public URL(s)). */
+    CHAT_ALLOWED_ORIGINS: commaList.default(["http://localhost:3000"]),
+    /** xAI key for Grok; without it every unmatched bot question gets the fallback reply. */
+    XAI_API_KEY: z.string().min(1).optional(),
+    XAI_BASE_URL: z.url().default("https://api.x.ai/v1"),
+    XAI_MODEL: z.string().min(1).default("grok-3-mini"),
+    AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** AI answers per user per minute (per chat process); beyond it the fallback reply is sent. */
+    AI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** How many RabbitMQ notifications a chat process handles at once. */
+    CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  },
+  runtimeEnv: withSecretFiles(process.env, ["AUTH_SECRET", "XAI_API_KEY"]),
+  emptyStringAsUndefined: true,
+});
+
+export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
+  return {
+    port: env.CHAT_PORT,
+    host: env.CHAT_HOST,
+    authSecret: env.AUTH_SECRET,
+    allowedOrigins: env.CHAT_ALLOWED_ORIGINS,
+    // The Socket.IO Postgres adapter uses the chat database (CHAT_DATABASE_URL, parsed by @ems/db).
+    adapterDatabaseUrl: databaseUrls.chat,
+    ai: {
+      apiKey: env.XAI_API_KEY,
+      baseUrl: env.XAI_BASE_URL,
+      model: env.XAI_MODEL,
+      timeoutMs: env.AI_TIMEOUT_MS,
+      ratePerMinute: env.AI_RATE_LIMIT_PER_MINUTE,
+    },
+    rabbitmq: {
+      url: env.RABBITMQ_URL,
+      queuePrefix: env.QUEUE_PREFIX,
+      partitionCount: env.PARTITION_COUNT,
+      prefetch: env.CHAT_NOTIFICATIONS_PREFETCH,
+    },
+    logLevel: env.LOG_LEVEL,
+  };
+}

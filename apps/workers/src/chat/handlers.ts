@@ -1,0 +1,190 @@
+import type { z } from "zod";
+import type { Logger } from "@ems/messaging";
+import {
+  ADMINS_ROOM,
+  chatHistorySchema,
+  chatInboxSchema,
+  chatOpenSchema,
+  chatReadSchema,
+  chatReplySchema,
+  chatSendSchema,
+  chatTypingSchema,
+  userRoom,
+  type AckResponse,
+  type ChatMessage,
+  type ClientToServerEvents,
+  type SocketErrorCode,
+} from "@ems/contracts/socket";
+import type { SupportBot } from "./bot/bot.ts";
+import type { ChatStore } from "./store.ts";
+import type { ChatIo, ChatSocket } from "./types.ts";
+
+/** What the handlers share within one chat server. */
+export interface ChatContext {
+  io: ChatIo;
+  store: ChatStore;
+  bot: SupportBot;
+  log: Logger;
+  /** Keeps work that outlives an event (bot replies, inbox pushes) so that shutdown can wait for it. */
+  track(work: Promise<void>): void;
+}
+
+/** An expected refusal, answered as `{ error: { code, message } }`. */
+export class ChatError extends Error {
+  constructor(
+    readonly code: Exclude<SocketErrorCode, "internal">,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Earlier Bot-mode turns handed to the AI with a new question. */
+const AI_CONTEXT_TURNS = 6;
+
+type AckedEvent = {
+  [E in keyof ClientToServerEvents]: Parameters<ClientToServerEvents[E]> extends [unknown, (response: never) => void] ? E : never;
+}[keyof ClientToServerEvents];
+
+type AckData<E extends AckedEvent> = Parameters<ClientToServerEvents[E]>[1] extends (response: AckResponse<infer T>) => void ? T : never;
+
+type UntypedListener = (...args: unknown[]) => void;
+
+/**
+ * Registers an acknowledged event: validates the payload with `schema`, runs `handler`, and answers
+ * `{data}` or `{error}`. Clients are untrusted, so the arguments are checked at run time whatever the
+ * event map says: a missing ack callback or a malformed payload never throws.
+ */
+function onAcked<E extends AckedEvent, S extends z.ZodType>(
+  socket: ChatSocket,
+  event: E,
+  schema: S,
+  log: Logger,
+  handler: (input: z.output<S>) => Promise<AckData<E>>,
+): void {
+  const listener: UntypedListener = (...args) => {
+    const last = args.at(-1);
+    const ack = typeof last === "function" ? (last as (response: AckResponse<AckData<E>>) => void) : undefined;
+    const payload = args.length > (ack ? 1 : 0) ? args[0] : {};
+    void respond(schema, payload, handler, log, event).then((response) => ack?.(response));
+  };
+  (socket as unknown as { on(event: string, listener: UntypedListener): void }).on(event, listener);
+}
+
+async function respond<S extends z.ZodType, T>(
+  schema: S,
+  payload: unknown,
+  handler: (input: z.output<S>) => Promise<T>,
+  log: Logger,
+  event: string,
+): Promise<AckResponse<T>> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    return { error: { code: "bad_request", message: `${where}${issue?.message ?? "invalid payload"}` } };
+  }
+  try {
+    return { data: await handler(parsed.data) };
+  } catch (error) {
+    if (error instanceof ChatError) return { error: { code: error.code, message: error.message } };
+    log.error(`${event} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return { error: { code: "internal", message: "Something went wrong; please try again" } };
+  }
+}
+
+/**
+ * The chat protocol of one socket (see @ems/contracts/socket). Rooms are joined by the server only:
+ * the user's own `user:{id}`, and `admins` for administrators. Client events are refused for
+ * administrators and vice versa, with `forbidden`.
+ */
+export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void {
+  const { io, store, bot, log } = ctx;
+  const user = socket.data.user;
+  const isAdmin = user.role === "admin";
+  const requireClient = () => {
+    if (isAdmin) throw new ChatError("forbidden", "Administrators answer with chat:reply");
+  };
+  const requireAdmin = () => {
+    if (!isAdmin) throw new ChatError("forbidden", "Only administrators may do this");
+  };
+
+  /** Every administrator sees the conversation's new inbox row (sent after the message itself). */
+  const pushInboxEntry = async (clientId: string) => {
+    const entry = await store.inboxEntry(clientId);
+    if (entry) io.to(ADMINS_ROOM).emit("chat:inbox", entry);
+  };
+
+  const replyAsBot = async (question: ChatMessage) => {
+    const reply = await bot.answer(user.id, question.body, () => store.botContext(user.id, question.createdAt, AI_CONTEXT_TURNS));
+    const stored = await store.addBotReply(question, reply.source, reply.body);
+    if (stored) io.to(userRoom(user.id)).emit("chat:message", stored);
+  };
+
+  const background = (what: string, work: Promise<void>) =>
+    ctx.track(work.catch((error: unknown) => log.error(`${what} failed for user ${user.id}: ${String(error)}`)));
+
+  onAcked(socket, "chat:send", chatSendSchema, log, async ({ mode, body }) => {
+    requireClient();
+    const message = await store.addClientMessage(user, mode, body);
+    if (mode === "admin") {
+      io.to([userRoom(user.id), ADMINS_ROOM]).emit("chat:message", message);
+      background("inbox update", pushInboxEntry(user.id));
+    } else {
+      io.to(userRoom(user.id)).emit("chat:message", message);
+      background("bot reply", replyAsBot(message));
+    }
+    return { message };
+  });
+
+  onAcked(socket, "chat:history", chatHistorySchema, log, async (page) => {
+    requireClient();
+    const [messages, unread] = await Promise.all([store.history(user.id, page), store.clientUnread(user.id)]);
+    return { messages, unread };
+  });
+
+  onAcked(socket, "chat:read", chatReadSchema, log, async () => {
+    requireClient();
+    await store.markRead(user.id, "client");
+    return { unread: await store.clientUnread(user.id) };
+  });
+
+  onAcked(socket, "chat:inbox", chatInboxSchema, log, async ({ limit }) => {
+    requireAdmin();
+    return { conversations: await store.inbox(limit) };
+  });
+
+  onAcked(socket, "chat:open", chatOpenSchema, log, async ({ clientId, before, limit }) => {
+    requireAdmin();
+    // Mark first, then read: everything marked read is in what this administrator is shown.
+    await store.markRead(clientId, "admins");
+    const [messages, entry] = await Promise.all([store.history(clientId, { before, limit }), store.inboxEntry(clientId)]);
+    if (!entry && messages.length === 0) throw new ChatError("not_found", "This client has not written yet");
+    if (entry) io.to(ADMINS_ROOM).emit("chat:inbox", entry);
+    return { entry, messages };
+  });
+
+  onAcked(socket, "chat:reply", chatReplySchema, log, async ({ clientId, body }) => {
+    requireAdmin();
+    const message = await store.addAdminReply(user, clientId, body);
+    if (!message) throw new ChatError("not_found", "This client has not written yet");
+    io.to(userRoom(clientId)).emit("chat:message", message);
+    // Answering a conversation means it has been read.
+    background(
+      "inbox update",
+      store.markRead(clientId, "admins").then(() => pushInboxEntry(clientId)),
+    );
+    return { message };
+  });
+
+  socket.on("chat:typing", (payload: unknown) => {
+    const parsed = chatTypingSchema.safeParse(payload);
+    if (!parsed.success) return; // Fire-and-forget event: nothing to answer, nothing to do.
+    const { typing, clientId } = parsed.data;
+    if (isAdmin) {
+      if (clientId) io.to(userRoom(clientId)).emit("chat:typing", { clientId, from: "admin", username: user.username, typing });
+    } else {
+      io.to(ADMINS_ROOM).emit("chat:typing", { clientId: user.id, from: "client", username: user.username, typing });
+    }
+  });
+}

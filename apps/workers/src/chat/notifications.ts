@@ -1,0 +1,63 @@
+import type { Broker, Logger } from "@ems/messaging";
+import { NOTIFICATION_ROUTING_KEYS, type QueueNames } from "@ems/contracts/queues";
+import { alertCreatedSchema, consumptionUpdatedSchema, type AlertCreated, type ConsumptionUpdated } from "@ems/contracts/notifications";
+import { userRoom } from "@ems/contracts/socket";
+import type { ChatIo } from "./types.ts";
+
+export type Notification =
+  | { event: "alert:created"; payload: AlertCreated }
+  | { event: "consumption:updated"; payload: ConsumptionUpdated };
+
+export type NotificationParseResult = ({ ok: true } & Notification) | { ok: false; reason: string };
+
+/** Routing key on the notifications exchange → Socket.IO event and payload schema. */
+const ROUTES = {
+  [NOTIFICATION_ROUTING_KEYS.alertCreated]: { event: "alert:created", schema: alertCreatedSchema },
+  [NOTIFICATION_ROUTING_KEYS.consumptionUpdated]: { event: "consumption:updated", schema: consumptionUpdatedSchema },
+} as const;
+
+/** Never throws: a message that cannot be pushed gets a reason for the dead-letter queue. */
+export function parseNotification(routingKey: string, body: Buffer): NotificationParseResult {
+  const route = Object.hasOwn(ROUTES, routingKey) ? ROUTES[routingKey as keyof typeof ROUTES] : undefined;
+  if (!route) return { ok: false, reason: `unknown routing key "${routingKey}"` };
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { ok: false, reason: "malformed JSON" };
+  }
+  const parsed = route.schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: `invalid ${routingKey}: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}` };
+  }
+  // The pairs in ROUTES keep event and payload together; TypeScript cannot follow the lookup.
+  return { ok: true, event: route.event, payload: parsed.data } as NotificationParseResult;
+}
+
+/**
+ * Consumes `chat.notifications.queue` (bound to the notifications exchange for alert.created and
+ * consumption.updated) and pushes each notification to its owner's room. Chat processes are competing
+ * consumers of the queue; the Socket.IO adapter delivers to the owner on whichever process holds their
+ * sockets. The push is live-only: an alert missed while offline is shown from the alert history.
+ */
+export async function consumeNotifications(
+  broker: Broker,
+  io: ChatIo,
+  names: QueueNames,
+  prefetch: number,
+  log: Logger,
+): Promise<void> {
+  await broker.consume(names.chatNotifications, { prefetch }, async (delivery) => {
+    const result = parseNotification(delivery.message.fields.routingKey, delivery.body);
+    if (!result.ok) {
+      log.warn(`dead-lettering a notification: ${result.reason}`);
+      await delivery.deadLetter(result.reason);
+      return;
+    }
+    const room = io.to(userRoom(result.payload.ownerId));
+    if (result.event === "alert:created") room.emit("alert:created", result.payload);
+    else room.emit("consumption:updated", result.payload);
+    delivery.ack();
+  });
+}

@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/postgres-adapter";
+import { Broker, consoleLogger, declareTopology, type Logger } from "@ems/messaging";
+import { queueNames } from "@ems/contracts/queues";
+import { ADMINS_ROOM, SOCKET_PATH, userRoom } from "@ems/contracts/socket";
+import { SupportBot } from "./bot/bot.ts";
+import type { ChatServerConfig } from "./config.ts";
+import { registerChatHandlers } from "./handlers.ts";
+import { originGate, tokenGate } from "./handshake.ts";
+import { consumeNotifications } from "./notifications.ts";
+import { ChatStore } from "./store.ts";
+import type { ChatIo } from "./types.ts";
+
+export interface ChatServer {
+  /** The port actually listened on (config.port may be 0). */
+  port: number;
+  io: ChatIo;
+  /** Resolves once connected to RabbitMQ and consuming notifications. */
+  notificationsReady(): Promise<void>;
+  /** Disconnects the sockets, stops consuming, lets pending replies finish, releases connections. */
+  close(): Promise<void>;
+}
+
+/** Client payloads are small (a message is at most 2,000 characters); refuse anything much larger. */
+const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
+/** Connections of the adapter's pool: one held for LISTEN, the others publish NOTIFY. */
+const ADAPTER_POOL_SIZE = 5;
+
+/**
+ * Starts one chat process: an HTTP server with `GET /healthz` and Socket.IO at `/socket.io`, the
+ * Postgres adapter (so that several chat processes behave as one), and the RabbitMQ notifications
+ * consumer. Sockets are admitted only from allowed origins with a valid "ems-socket" token, and are
+ * put in `user:{id}` (and `admins` for administrators) by the server; clients cannot join rooms.
+ */
+export async function startChatServer(config: ChatServerConfig, log: Logger = consoleLogger(config.name ?? "chat", config.logLevel)): Promise<ChatServer> {
+  const names = queueNames(config.rabbitmq.queuePrefix);
+  const broker = new Broker({ url: config.rabbitmq.url, name: config.name ?? "chat", log, deadLetterQueue: names.deadLetter });
+  const adapterPool = new pg.Pool({ connectionString: config.adapterDatabaseUrl, max: ADAPTER_POOL_SIZE });
+  adapterPool.on("error", (error) => log.warn(`adapter database connection error: ${error.message}`));
+
+  const httpServer = createServer((request, response) => serveHttp(request, response, broker));
+  const io: ChatIo = new Server(httpServer, {
+    path: SOCKET_PATH,
+    serveClient: false,
+    cors: { origin: [...config.allowedOrigins] },
+    allowRequest: originGate(config.allowedOrigins),
+    maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
+    adapter: createAdapter(adapterPool, {
+      errorHandler: (error) => log.warn(`socket.io adapter: ${error.message}`),
+    }),
+  });
+
+  const pending = new Set<Promise<void>>();
+  const context = {
+    io,
+    store: new ChatStore(),
+    bot: new SupportBot(config.ai, log),
+    log,
+    track(work: Promise<void>) {
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    },
+  };
+
+  io.use(tokenGate(config.authSecret));
+  io.on("connection", (socket) => {
+    const { user } = socket.data;
+    void socket.join(userRoom(user.id));
+    if (user.role === "admin") void socket.join(ADMINS_ROOM);
+    registerChatHandlers(socket, context);
+  });
+
+  await broker.onConnect((channel) => declareTopology(channel, names, config.rabbitmq.partitionCount));
+  await consumeNotifications(broker, io, names, config.rabbitmq.prefetch, log);
+  // Sockets are served while RabbitMQ is unreachable; the broker keeps retrying in the background.
+  const brokerStarted = broker.start().catch((error: unknown) => log.error(`RabbitMQ: ${String(error)}`));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  log.info(`chat listening on ${config.host}:${port}${SOCKET_PATH}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    io,
+    notificationsReady: () => broker.ready(),
+    close() {
+      closing ??= (async () => {
+        await io.close();
+        await broker.close();
+        await brokerStarted;
+        await Promise.allSettled([...pending]);
+        await adapterPool.end();
+        log.info("chat server closed");
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Everything on the HTTP server that is not Socket.IO: the gateway's health check. */
+function serveHttp(request: IncomingMessage, response: ServerResponse, broker: Broker): void {
+  if (request.method === "GET" && request.url === "/healthz") {
+    // Sockets work without RabbitMQ (only live alerts wait), so the process is healthy either way.
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ status: "ok", rabbitmq: broker.isConnected ? "connected" : "reconnecting" }));
+    return;
+  }
+  response.writeHead(404, { "content-type": "application/json" });
+  response.end(JSON.stringify({ error: { code: "not_found", message: "Not found" } }));
+}

@@ -1,0 +1,130 @@
+// Helpers for the chat tests and the chat benchmark: in-process servers and signed-in socket.io clients.
+import { randomBytes, randomUUID } from "node:crypto";
+import amqp from "amqplib";
+import { io as connect, type Socket } from "socket.io-client";
+import { deleteTopology } from "@ems/messaging";
+import { queueNames } from "@ems/contracts/queues";
+import { signToken, type Role, type TokenAudience, type TokenSubject } from "@ems/auth/tokens";
+import { databaseUrls } from "@ems/db/env";
+import { SOCKET_PATH, type AckResponse, type ClientToServerEvents, type ServerToClientEvents } from "@ems/contracts/socket";
+import type { ChatServerConfig } from "./config.ts";
+
+export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export const TEST_ORIGIN = "http://localhost:3000";
+export const TEST_AUTH_SECRET = randomBytes(32).toString("hex");
+
+/** A fresh queue prefix: every test file (and benchmark run) gets its own RabbitMQ names. */
+export function uniqueQueuePrefix(label: string): string {
+  return `t.chat-${label}.${randomBytes(4).toString("hex")}.`;
+}
+
+const TEST_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/** Removes the queues and exchange a test run declared under its prefix. */
+export async function deleteTestTopology(queuePrefix: string): Promise<void> {
+  const connection = await amqp.connect(TEST_RABBITMQ_URL);
+  try {
+    await deleteTopology(await connection.createChannel(), queueNames(queuePrefix), 1);
+  } finally {
+    await connection.close();
+  }
+}
+
+export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServerConfig> = {}): ChatServerConfig {
+  return {
+    port: 0,
+    host: "127.0.0.1",
+    authSecret: TEST_AUTH_SECRET,
+    allowedOrigins: [TEST_ORIGIN],
+    adapterDatabaseUrl: databaseUrls.chat,
+    ai: { apiKey: undefined, baseUrl: "http://127.0.0.1:9/v1", model: "grok-test", timeoutMs: 1_000, ratePerMinute: 100 },
+    rabbitmq: { url: TEST_RABBITMQ_URL, queuePrefix, partitionCount: 1, prefetch: 50 },
+    logLevel: "error",
+    ...overrides,
+  };
+}
+
+export function testUser(role: Role, username = `${role}-${randomBytes(3).toString("hex")}`): TokenSubject {
+  return { id: randomUUID(), username, role };
+}
+
+export interface ConnectOptions {
+  /** Default: a valid "ems-socket" token for the user; null: no token at all. */
+  token?: string | null;
+  origin?: string | null;
+  transports?: ("websocket" | "polling")[];
+}
+
+export function socketToken(user: TokenSubject, audience: TokenAudience = "ems-socket", ttlSeconds?: number): Promise<string> {
+  return signToken(user, audience, TEST_AUTH_SECRET, ttlSeconds);
+}
+
+/** A connected client, or rejects with the `connect_error`. Reconnection is off: tests see every refusal. */
+export async function connectClient(port: number, user: TokenSubject | null, options: ConnectOptions = {}): Promise<ChatClient> {
+  const token = options.token === undefined ? (user ? await socketToken(user) : null) : options.token;
+  const origin = options.origin === undefined ? TEST_ORIGIN : options.origin;
+  const socket: ChatClient = connect(`http://127.0.0.1:${port}`, {
+    path: SOCKET_PATH,
+    auth: token === null ? {} : { token },
+    extraHeaders: origin === null ? {} : { origin },
+    transports: options.transports ?? ["websocket"],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** Emits an acknowledged event and returns the server's answer (rejects if none comes in time). */
+export function request<E extends keyof ClientToServerEvents>(
+  socket: ChatClient,
+  event: E,
+  payload: unknown,
+  timeoutMs = 5_000,
+): Promise<Parameters<ClientToServerEvents[E]>[1] extends (response: infer R) => void ? R : AckResponse<never>> {
+  const emitter = socket.timeout(timeoutMs) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<never> };
+  return emitter.emitWithAck(event, payload);
+}
+
+/** The next `event` on `socket` (optionally the next one matching `filter`). */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ChatClient,
+  event: E,
+  filter: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  timeoutMs = 5_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  type Payload = Parameters<ServerToClientEvents[E]>[0];
+  const target = socket as unknown as { on(event: string, l: (p: Payload) => void): void; off(event: string, l: (p: Payload) => void): void };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.off(event, listener);
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: Payload) => {
+      if (!filter(payload)) return;
+      clearTimeout(timer);
+      target.off(event, listener);
+      resolve(payload);
+    };
+    target.on(event, listener);
+  });
+}
+
+/** Everything `socket` receives from now on, by event name (to assert what a socket must never see). */
+export function recordEvents(socket: ChatClient): Map<string, unknown[]> {
+  const seen = new Map<string, unknown[]>();
+  socket.onAny((event: string, ...args: unknown[]) => {
+    seen.set(event, [...(seen.get(event) ?? []), ...args]);
+  });
+  return seen;
+}
+
+export function closeAll(...sockets: (ChatClient | undefined)[]): void {
+  for (const socket of sockets) socket?.close();
+}
