@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import amqp from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Broker, consoleLogger, declareTopology } from "@ems/messaging";
+import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
+import type { AlertCreated, ConsumptionUpdated } from "@ems/contracts/notifications";
+import { parseNotification } from "./notifications.ts";
+import { startChatServer, type ChatServer } from "./server.ts";
+import {
+  closeAll,
+  connectClient,
+  deleteTestTopology,
+  nextEvent,
+  recordEvents,
+  testChatConfig,
+  testUser,
+  uniqueQueuePrefix,
+} from "./test-support.ts";
+
+const queuePrefix = uniqueQueuePrefix("notifications");
+const names = queueNames(queuePrefix);
+const config = testChatConfig(queuePrefix);
+let server: ChatServer;
+let monitoring: Broker;
+
+const alertFor = (ownerId: string): AlertCreated => ({
+  alertId: randomUUID(),
+  deviceId: randomUUID(),
+  ownerId,
+  hourStart: "2026-11-27T10:00:00.000Z",
+  total: "5.250",
+  limit: "5.000",
+  createdAt: "2026-11-27T10:41:07.000Z",
+});
+
+const consumptionFor = (ownerId: string): ConsumptionUpdated => ({
+  deviceId: randomUUID(),
+  ownerId,
+  hourStart: "2026-11-27T10:00:00.000Z",
+  total: "1.125",
+});
+
+beforeAll(async () => {
+  server = await startChatServer(config);
+  await server.notificationsReady();
+  // Stands in for monitoring, which publishes these after committing a batch.
+  monitoring = new Broker({ url: config.rabbitmq.url, name: "test-monitoring", log: consoleLogger("test-monitoring", "error") });
+  await monitoring.onConnect((channel) => declareTopology(channel, names, 1));
+  await monitoring.start();
+});
+
+afterAll(async () => {
+  await monitoring.close();
+  await server.close();
+  await deleteTestTopology(queuePrefix);
+});
+
+const publish = (key: string, body: unknown) =>
+  monitoring.publish(names.notificationsExchange, key, typeof body === "string" ? body : JSON.stringify(body));
+
+describe("notifications from monitoring", () => {
+  it("pushes an alert published to the broker to its owner's sockets, and to nobody else", async () => {
+    const owner = testUser("client");
+    const ownerSocket = await connectClient(server.port, owner);
+    const bystander = await connectClient(server.port, testUser("client"));
+    const admin = await connectClient(server.port, testUser("admin"));
+    const [bystanderSaw, adminSaw] = [recordEvents(bystander), recordEvents(admin)];
+
+    const alert = alertFor(owner.id);
+    const received = nextEvent(ownerSocket, "alert:created");
+    await publish(NOTIFICATION_ROUTING_KEYS.alertCreated, alert);
+    expect(await received).toEqual(alert);
+
+    const update = consumptionFor(owner.id);
+    const live = nextEvent(ownerSocket, "consumption:updated");
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, update);
+    expect(await live).toEqual(update);
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([...bystanderSaw.keys()]).toEqual([]);
+    expect([...adminSaw.keys()]).toEqual([]);
+    closeAll(ownerSocket, bystander, admin);
+  });
+
+  it("dead-letters malformed notifications with the reason, and keeps consuming", async () => {
+    await publish(NOTIFICATION_ROUTING_KEYS.alertCreated, "{not json");
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, { ...consumptionFor(randomUUID()), ownerId: "nobody" });
+
+    const connection = await amqp.connect(config.rabbitmq.url);
+    try {
+      const channel = await connection.createChannel();
+      const reasons: unknown[] = [];
+      for (let attempt = 0; attempt < 50 && reasons.length < 2; attempt++) {
+        const message = await channel.get(names.deadLetter, { noAck: true });
+        if (message) {
+          expect(message.properties.headers?.[DEAD_LETTER_SOURCE_HEADER]).toBe(names.chatNotifications);
+          reasons.push(message.properties.headers?.[DEAD_LETTER_REASON_HEADER]);
+        } else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(reasons).toEqual(["malformed JSON", expect.stringMatching(/^invalid consumption\.updated: ownerId/)]);
+    } finally {
+      await connection.close();
+    }
+
+    const owner = testUser("client");
+    const socket = await connectClient(server.port, owner);
+    const received = nextEvent(socket, "alert:created");
+    const alert = alertFor(owner.id);
+    await publish(NOTIFICATION_ROUTING_KEYS.alertCreated, alert);
+    expect(await received).toEqual(alert);
+    closeAll(socket);
+  });
+});
+
+describe("parseNotification", () => {
+  const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+  it("maps each routing key to its Socket.IO event", () => {
+    const alert = alertFor(randomUUID());
+    expect(parseNotification("alert.created", body(alert))).toEqual({ ok: true, event: "alert:created", payload: alert });
+    const update = consumptionFor(randomUUID());
+    expect(parseNotification("consumption.updated", body(update))).toEqual({ ok: true, event: "consumption:updated", payload: update });
+  });
+
+  it("gives a reason for every way a notification can be wrong", () => {
+    expect(parseNotification("device.exploded", body({}))).toEqual({ ok: false, reason: 'unknown routing key "device.exploded"' });
+    expect(parseNotification("toString", body({}))).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown routing key/) as string });
+    expect(parseNotification("alert.created", Buffer.from("nope"))).toEqual({ ok: false, reason: "malformed JSON" });
+    expect(parseNotification("alert.created", body([]))).toMatchObject({ ok: false });
+    const { total: _total, ...withoutTotal } = alertFor(randomUUID());
+    expect(parseNotification("alert.created", body(withoutTotal))).toMatchObject({ ok: false, reason: expect.stringMatching(/total/) as string });
+  });
+});
