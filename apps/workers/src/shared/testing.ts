@@ -2,7 +2,9 @@
 import { randomBytes } from "node:crypto";
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
-import type { Logger } from "@ems/messaging";
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
+import { DEAD_LETTER_REASON_HEADER, type QueueNames } from "@ems/contracts/queues";
+import { declareTopology, deleteTopology, type Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "./env.ts";
 
 /**
@@ -29,7 +31,11 @@ export const testLogger: Logger = {
 };
 
 /** Polls `condition` until it holds, failing with `description` after `timeoutMs`. */
-export async function eventually<T>(description: string, condition: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  description: string,
+  condition: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
@@ -38,3 +44,51 @@ export async function eventually<T>(description: string, condition: () => Promis
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * A test's own RabbitMQ connection: publishes raw bodies, records what arrives on queues, and deletes
+ * the test's prefixed topology at the end.
+ */
+export class QueueProbe {
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: ConfirmChannel,
+  ) {}
+
+  static async connect(): Promise<QueueProbe> {
+    const connection = await amqp.connect(testEnv.RABBITMQ_URL);
+    const channel = await connection.createConfirmChannel();
+    return new QueueProbe(connection, channel);
+  }
+
+  async declare(names: QueueNames, partitionCount: number): Promise<void> {
+    await declareTopology(this.channel, names, partitionCount);
+  }
+
+  async publish(queue: string, body: string | object): Promise<void> {
+    const content = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+    this.channel.sendToQueue(queue, content, { persistent: true });
+    await this.channel.waitForConfirms();
+  }
+
+  /** Starts recording every message arriving on `queue` (acked at once). */
+  async record(queue: string): Promise<ConsumeMessage[]> {
+    const received: ConsumeMessage[] = [];
+    await this.channel.consume(queue, (message) => {
+      if (message === null) return;
+      received.push(message);
+      this.channel.ack(message);
+    });
+    return received;
+  }
+
+  async close(names: QueueNames, partitionCount: number): Promise<void> {
+    // A fresh channel: the recording consumers would otherwise be cancelled mid-delete.
+    const channel = await this.connection.createChannel();
+    await deleteTopology(channel, names, partitionCount);
+    await this.connection.close();
+  }
+}
+
+/** The reason header of a dead-lettered message. */
+export const deadLetterReason = (message: ConsumeMessage): unknown => message.properties.headers?.[DEAD_LETTER_REASON_HEADER];

@@ -1,0 +1,16 @@
+/** Load balancer process: `tsx src/balancer.ts` (settings: see README, "Load balancer"). */
+import { consoleLogger } from "@ems/messaging";
+import { startBalancer } from "./balancer/balancer.ts";
+import { balancerEnv as env } from "./balancer/env.ts";
+import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
+
+const log = consoleLogger("balancer", env.LOG_LEVEL);
+const balancer = await startBalancer({
+  rabbitmqUrl: env.RABBITMQ_URL,
+  queuePrefix: env.QUEUE_PREFIX,
+  partitionCount: env.PARTITION_COUNT,
+  prefetch: env.BALANCER_PREFETCH,
+  statsIntervalMs: env.BALANCER_STATS_INTERVAL_MS,
+  log,
+}).catch(exitOnStartupFailure(log));
+stopOnSignals(log, () => balancer.stop());

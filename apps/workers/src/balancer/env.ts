@@ -1,0 +1,18 @@
+/* eslint-disable no-restricted-properties -- the one module that reads the balancer's environment */
+import { createEnv } from "@t3-oss/env-core";
+import { z } from "zod";
+import { withSecretFiles } from "@ems/config/secrets";
+import { sharedEnvSchema } from "../shared/env.ts";
+
+/** The balancer's settings, parsed once at start-up. */
+export const balancerEnv = createEnv({
+  server: {
+    ...sharedEnvSchema,
+    /** Unacknowledged readings the balancer holds; its forwards are confirmed concurrently up to this many. */
+    BALANCER_PREFETCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    /** Interval of the per-partition count log line; 0 disables it. */
+    BALANCER_STATS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  },
+  runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL"]),
+  emptyStringAsUndefined: true,
+});

@@ -1,0 +1,108 @@
+import { NOTIFICATION_ROUTING_KEYS } from "@ems/contracts/queues";
+import type { AlertCreated, ConsumptionUpdated } from "@ems/contracts/notifications";
+import type { Broker, Logger } from "@ems/messaging";
+import type { HourTotal } from "./ingest.ts";
+
+export interface NotifierOptions {
+  exchange: string;
+  /**
+   * Live consumption updates are coalesced: at most one per device-hour per interval, carrying the
+   * latest total (a replay at thousands of readings per second must not flood browsers). 0 sends
+   * each update at once.
+   */
+  consumptionIntervalMs: number;
+  log: Logger;
+  /** Attempts for an alert publish before giving up (the alert stays stored and visible in history). */
+  alertAttempts?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * Publishes monitoring → chat notifications on the notifications topic exchange, for devices that
+ * have an owner: `alert.created` at once (retried), `consumption.updated` coalesced.
+ *
+ * Notifications are sent after the readings' transaction committed and their messages were acked, so
+ * they are at-most-once: if the process dies in between, the stored alert is still shown in the alert
+ * history but is not pushed. A redelivered reading never produces a second alert (the alert row exists).
+ */
+export class Notifier {
+  private readonly pendingConsumption = new Map<string, ConsumptionUpdated>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly options: NotifierOptions,
+  ) {
+    if (options.consumptionIntervalMs > 0) {
+      this.timer = setInterval(() => this.publishPendingConsumption(), options.consumptionIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Queues the notifications for one committed batch's device-hours. */
+  notify(hourTotals: readonly HourTotal[]): void {
+    for (const total of hourTotals) {
+      if (total.ownerId === null) continue;
+      const hourStart = total.hourStart.toISOString();
+      if (total.alert) {
+        const alert: AlertCreated = {
+          alertId: total.alert.id,
+          deviceId: total.deviceId,
+          ownerId: total.ownerId,
+          hourStart,
+          total: total.totalKwh,
+          limit: total.limitKwh,
+          createdAt: total.alert.createdAt.toISOString(),
+        };
+        this.track(this.publishAlert(alert));
+      }
+      const update: ConsumptionUpdated = { deviceId: total.deviceId, ownerId: total.ownerId, hourStart, total: total.totalKwh };
+      this.pendingConsumption.set(`${total.deviceId}@${hourStart}`, update);
+    }
+    if (this.options.consumptionIntervalMs === 0) this.publishPendingConsumption();
+  }
+
+  /** Sends what is pending and waits for every publish to settle; then stops the interval. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.publishPendingConsumption();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private publishPendingConsumption(): void {
+    for (const update of this.pendingConsumption.values()) {
+      this.track(
+        this.publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, update).catch((error: unknown) =>
+          this.options.log.warn(`consumption update for ${update.deviceId} not sent: ${String(error)}`),
+        ),
+      );
+    }
+    this.pendingConsumption.clear();
+  }
+
+  private async publishAlert(alert: AlertCreated): Promise<void> {
+    const attempts = this.options.alertAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.publish(NOTIFICATION_ROUTING_KEYS.alertCreated, alert);
+        return;
+      } catch (error) {
+        if (attempt >= attempts) {
+          this.options.log.error(`alert ${alert.alertId} stored but not pushed after ${attempts} attempts: ${String(error)}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, (this.options.retryDelayMs ?? 1_000) * attempt));
+      }
+    }
+  }
+
+  private publish(routingKey: string, body: AlertCreated | ConsumptionUpdated): Promise<void> {
+    return this.broker.publish(this.options.exchange, routingKey, JSON.stringify(body));
+  }
+
+  private track(publish: Promise<void>): void {
+    this.inFlight.add(publish);
+    void publish.finally(() => this.inFlight.delete(publish));
+  }
+}
