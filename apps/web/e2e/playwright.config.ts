@@ -26,7 +26,7 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
   webServer: {
-    command: `npx next build && npx next start -p ${port} -H 127.0.0.1`,
+    command: `npm run build && npx next start -p ${port} -H 127.0.0.1`,
     cwd: "..",
     url: baseURL,
     timeout: 300_000,

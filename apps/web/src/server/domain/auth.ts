@@ -1,0 +1,91 @@
+import "server-only";
+import { dummyPasswordHash, hashPassword, verifyPassword } from "@ems/auth/passwords";
+import { DEFAULT_TOKEN_TTL_SECONDS, signToken, verifyToken, type TokenAudience } from "@ems/auth/tokens";
+import { authDb } from "@ems/db/auth";
+import { env } from "~/env.ts";
+import { changePasswordInputSchema, loginInputSchema, registerInputSchema } from "~/lib/schemas.ts";
+import { parseInput, unauthorized } from "../errors.ts";
+import type { Viewer } from "../viewer.ts";
+import { assertNotThrottled, clearLoginFailures, recordLoginFailure, throttleKeys } from "./login-throttle.ts";
+import { createAccount, type UserDto } from "./users.ts";
+
+export interface AuthenticatedUser extends Viewer {
+  /** The credentials' session_version when signed in; a session carrying an older one is void. */
+  sessionVersion: number;
+}
+
+const INVALID_CREDENTIALS = "Invalid username or password";
+
+/**
+ * Checks a username and password (for next-auth's Credentials provider and POST /api/auth/login).
+ * Throttled per username and per client IP: 429 once locked, 401 for a wrong pair. An unknown
+ * username costs the same argon2 verification as a known one, so timing does not reveal which exist.
+ */
+export async function authenticate(rawInput: unknown, clientIp: string): Promise<AuthenticatedUser> {
+  const input = parseInput(loginInputSchema, rawInput);
+  const keys = throttleKeys(input.username, clientIp);
+  await assertNotThrottled(keys);
+  const credential = await authDb.credential.findUnique({ where: { username: input.username } });
+  const passwordOk = await verifyPassword(credential?.passwordHash ?? (await dummyPasswordHash()), input.password);
+  if (!credential || !passwordOk) {
+    await recordLoginFailure(keys);
+    throw unauthorized(INVALID_CREDENTIALS);
+  }
+  await clearLoginFailures(input.username);
+  return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
+}
+
+/** Self-registration: always a client. */
+export async function register(rawInput: unknown): Promise<UserDto> {
+  const input = parseInput(registerInputSchema, rawInput);
+  return createAccount({ ...input, role: "client" });
+}
+
+/**
+ * The current state of a session's user: null once the user is deleted or their session version
+ * moved on (password or role changed). Username and role come from the database, not the cookie.
+ */
+export async function currentSessionUser(userId: string, sessionVersion: number): Promise<AuthenticatedUser | null> {
+  const credential = await authDb.credential.findUnique({ where: { userId } });
+  if (!credential || credential.sessionVersion !== sessionVersion) return null;
+  return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
+}
+
+/** The signed-in user changes their own password; every other session of theirs ends. */
+export async function changeOwnPassword(viewer: Viewer, rawInput: unknown): Promise<{ sessionVersion: number }> {
+  const input = parseInput(changePasswordInputSchema, rawInput);
+  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
+  if (!credential) throw unauthorized();
+  if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) throw unauthorized("The current password is wrong");
+  const updated = await authDb.credential.update({
+    where: { userId: viewer.id },
+    data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },
+  });
+  return { sessionVersion: updated.sessionVersion };
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export async function issueToken(viewer: Viewer, audience: TokenAudience): Promise<IssuedToken> {
+  const ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS[audience];
+  const token = await signToken({ id: viewer.id, username: viewer.username, role: viewer.role }, audience, env.AUTH_SECRET, ttlSeconds);
+  return { token, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
+}
+
+/**
+ * The viewer of a REST request from its `Authorization: Bearer <token>` header (audience "ems-api").
+ * The token must be valid and unexpired and its user must still exist; the role is read from the
+ * database, so a demoted admin loses admin rights at once.
+ */
+export async function bearerViewer(authorization: string | null): Promise<Viewer> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match?.[1]) throw unauthorized("Missing Bearer token (Authorization: Bearer <token> from POST /api/auth/login)");
+  const result = await verifyToken(match[1], "ems-api", env.AUTH_SECRET);
+  if (!result.ok) throw unauthorized(result.reason === "expired" ? "The token has expired; sign in again" : "Invalid token");
+  const credential = await authDb.credential.findUnique({ where: { userId: result.subject.id } });
+  if (!credential) throw unauthorized("The token's user no longer exists");
+  return { id: credential.userId, username: credential.username, role: credential.role };
+}
