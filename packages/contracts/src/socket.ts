@@ -129,7 +129,11 @@ export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 // ---- event maps ------------------------------------------------------------------------------
 
 export interface ClientToServerEvents {
-  /** Client. Ack: the stored message. A Bot-mode reply follows as `chat:message`. */
+  /**
+   * Client. Ack: the stored message (the sending socket renders it from the ack; the user's other
+   * sockets get `chat:message`). Bot mode: the reply follows as `chat:message`. Admin mode: every
+   * administrator gets the conversation's `chat:inbox` row carrying it.
+   */
   "chat:send": (payload: ChatSendInput, ack: Ack<{ message: ChatMessage }>) => void;
   /** Client (to the administrators) or admin (to `clientId`). No ack. */
   "chat:typing": (payload: ChatTypingInput) => void;
@@ -141,18 +145,25 @@ export interface ClientToServerEvents {
   "chat:inbox": (payload: ChatInboxInput, ack: Ack<{ conversations: InboxEntry[] }>) => void;
   /** Admin. Also pushes the updated `chat:inbox` entry (unread 0) to every administrator. */
   "chat:open": (payload: ChatOpenInput, ack: Ack<OpenedConversation>) => void;
-  /** Admin. Ack: the stored reply; it is pushed as `chat:message` to `user:{clientId}` only. */
+  /**
+   * Admin. Ack: the stored reply. It is pushed as `chat:message` to `user:{clientId}` — no other
+   * client — and as that conversation's `chat:inbox` row (unread 0) to the administrators.
+   */
   "chat:reply": (payload: ChatReplyInput, ack: Ack<{ message: ChatMessage }>) => void;
 }
 
 export interface ServerToClientEvents {
   /**
-   * To `user:{clientId}`: the client's own messages (every tab), rule/AI/fallback replies and
-   * administrator replies. To `admins`: client messages sent in Admin mode.
+   * To `user:{clientId}` only: the client's own messages (to their other sockets), rule/AI/fallback
+   * replies and administrator replies. Administrators get conversation traffic as `chat:inbox`.
    */
   "chat:message": (message: ChatMessage) => void;
   "chat:typing": (notice: TypingNotice) => void;
-  /** To `admins`: an inbox row changed (new client message, reply, or opened by an administrator). */
+  /**
+   * To `admins`: a conversation changed. A client wrote in Admin mode or an administrator replied
+   * (`lastMessage` is that message: append it to an open conversation), or an administrator opened it
+   * (`unread` 0). Each row is complete, so it can replace the inbox row as it is.
+   */
   "chat:inbox": (entry: InboxEntry) => void;
   /** To `user:{ownerId}`: one of the user's devices went over its hourly limit (show the red modal). */
   "alert:created": (alert: AlertCreated) => void;

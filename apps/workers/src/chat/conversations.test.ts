@@ -43,22 +43,26 @@ async function inboxOf(admin: ChatClient): Promise<InboxEntry[]> {
 
 describe("rooms", () => {
   it("delivers a client's Admin-mode message to every administrator and to no other client", async () => {
-    const alice = await connectClient(server.port, testUser("client", "alice"));
+    const aliceUser = testUser("client", "alice");
+    const alice = await connectClient(server.port, aliceUser);
+    const aliceOtherTab = await connectClient(server.port, aliceUser);
     const bob = await connectClient(server.port, testUser("client", "bob"));
     const admin1 = await connectClient(server.port, testUser("admin"));
     const admin2 = await connectClient(server.port, testUser("admin"));
-    const bobSaw = recordEvents(bob);
+    const [aliceSaw, bobSaw] = [recordEvents(alice), recordEvents(bob)];
 
-    const atAdmin1 = nextEvent(admin1, "chat:message");
-    const atAdmin2 = nextEvent(admin2, "chat:message");
-    const atAliceOwnRoom = nextEvent(alice, "chat:message");
+    const atAdmin1 = nextEvent(admin1, "chat:inbox");
+    const atAdmin2 = nextEvent(admin2, "chat:inbox");
+    const inOtherTab = nextEvent(aliceOtherTab, "chat:message");
     const message = await send(alice, "admin", "My meter shows nothing since Monday");
-    expect(await atAdmin1).toEqual(message);
-    expect(await atAdmin2).toEqual(message);
-    expect(await atAliceOwnRoom).toEqual(message); // every tab of the sender sees it
+    const row = { clientId: aliceUser.id, username: "alice", lastMessage: message, unread: 1 };
+    expect(await atAdmin1).toEqual(row);
+    expect(await atAdmin2).toEqual(row);
+    expect(await inOtherTab).toEqual(message); // the user's other tabs; the sender has the ack
     await settle();
     expect([...bobSaw.keys()]).toEqual([]);
-    closeAll(alice, bob, admin1, admin2);
+    expect([...aliceSaw.keys()]).toEqual([]);
+    closeAll(alice, aliceOtherTab, bob, admin1, admin2);
   });
 
   it("keeps Bot-mode conversations between the client and the bot", async () => {

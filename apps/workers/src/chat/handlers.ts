@@ -16,7 +16,7 @@ import {
   type SocketErrorCode,
 } from "@ems/contracts/socket";
 import type { SupportBot } from "./bot/bot.ts";
-import type { ChatStore } from "./store.ts";
+import type { ChatStore, StoredMessage } from "./store.ts";
 import type { ChatIo, ChatSocket } from "./types.ts";
 
 /** What the handlers share within one chat server. */
@@ -25,7 +25,7 @@ export interface ChatContext {
   store: ChatStore;
   bot: SupportBot;
   log: Logger;
-  /** Keeps work that outlives an event (bot replies, inbox pushes) so that shutdown can wait for it. */
+  /** Keeps work that outlives an event (bot replies) so that shutdown can wait for it. */
   track(work: Promise<void>): void;
 }
 
@@ -109,11 +109,12 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
     if (!isAdmin) throw new ChatError("forbidden", "Only administrators may do this");
   };
 
-  /** Every administrator sees the conversation's new inbox row (sent after the message itself). */
-  const pushInboxEntry = async (clientId: string) => {
-    const entry = await store.inboxEntry(clientId);
-    if (entry) io.to(ADMINS_ROOM).emit("chat:inbox", entry);
-  };
+  /**
+   * The administrators' side of an Admin-mode message: the conversation's new inbox row, which carries
+   * the message itself (as lastMessage), the client's name and the unread count — one event per change.
+   */
+  const pushToAdmins = ({ message, username, adminUnread }: StoredMessage) =>
+    io.to(ADMINS_ROOM).emit("chat:inbox", { clientId: message.clientId, username, lastMessage: message, unread: adminUnread });
 
   const replyAsBot = async (question: ChatMessage) => {
     const reply = await bot.answer(user.id, question.body, () => store.botContext(user.id, question.createdAt, AI_CONTEXT_TURNS));
@@ -121,18 +122,16 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
     if (stored) io.to(userRoom(user.id)).emit("chat:message", stored);
   };
 
-  const background = (what: string, work: Promise<void>) =>
-    ctx.track(work.catch((error: unknown) => log.error(`${what} failed for user ${user.id}: ${String(error)}`)));
-
   onAcked(socket, "chat:send", chatSendSchema, log, async ({ mode, body }) => {
     requireClient();
-    const message = await store.addClientMessage(user, mode, body);
+    const stored = await store.addClientMessage(user, mode, body);
+    const { message } = stored;
+    // The sending socket has the message in its ack; the user's other tabs get the event.
+    socket.to(userRoom(user.id)).emit("chat:message", message);
     if (mode === "admin") {
-      io.to([userRoom(user.id), ADMINS_ROOM]).emit("chat:message", message);
-      background("inbox update", pushInboxEntry(user.id));
+      pushToAdmins(stored);
     } else {
-      io.to(userRoom(user.id)).emit("chat:message", message);
-      background("bot reply", replyAsBot(message));
+      ctx.track(replyAsBot(message).catch((error: unknown) => log.error(`bot reply failed for user ${user.id}: ${String(error)}`)));
     }
     return { message };
   });
@@ -166,15 +165,12 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
 
   onAcked(socket, "chat:reply", chatReplySchema, log, async ({ clientId, body }) => {
     requireAdmin();
-    const message = await store.addAdminReply(user, clientId, body);
-    if (!message) throw new ChatError("not_found", "This client has not written yet");
-    io.to(userRoom(clientId)).emit("chat:message", message);
-    // Answering a conversation means it has been read.
-    background(
-      "inbox update",
-      store.markRead(clientId, "admins").then(() => pushInboxEntry(clientId)),
-    );
-    return { message };
+    const stored = await store.addAdminReply(user, clientId, body);
+    if (!stored) throw new ChatError("not_found", "This client has not written yet");
+    io.to(userRoom(clientId)).emit("chat:message", stored.message);
+    // Every administrator sees the reply in the conversation's row (answered, so read).
+    pushToAdmins(stored);
+    return { message: stored.message };
   });
 
   socket.on("chat:typing", (payload: unknown) => {

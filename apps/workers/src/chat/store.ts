@@ -28,7 +28,36 @@ interface InboxRow extends MessageRow {
   unread: number;
 }
 
+interface StoredRow extends MessageRow {
+  client_username: string;
+  admin_unread: number;
+}
+
+/** A message just stored, with what its conversation's row in the administrators' inbox now shows. */
+export interface StoredMessage {
+  message: ChatMessage;
+  username: string;
+  /** Client messages in Admin mode that no administrator has read. */
+  adminUnread: number;
+}
+
 const MESSAGE_COLUMNS = Prisma.sql`m.id, c.client_id, m.sender_id, m.source, m.mode, m.body, m.created_at`;
+
+/** Unread for the administrators in conversation `c`: client messages in Admin mode after their read mark. */
+const ADMIN_UNREAD = Prisma.sql`(
+  SELECT count(*)::int FROM messages u
+   WHERE u.conversation_id = c.id AND u.mode = 'admin' AND u.source = 'client'
+     AND u.created_at > coalesce(
+       (SELECT r.last_read_at FROM conversation_reads r WHERE r.conversation_id = c.id AND r.party = 'admins'),
+       '-infinity'))`;
+
+/** The client's existing conversation, its activity time updated (a CTE body for replies). */
+function touchConversation(clientId: string): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE conversations SET last_message_at = clock_timestamp()
+     WHERE client_id = ${clientId}::uuid
+    RETURNING id, client_id, client_username`;
+}
 
 /**
  * The chat database: one conversation per client (shared by all administrators), its messages, and how
@@ -38,32 +67,62 @@ const MESSAGE_COLUMNS = Prisma.sql`m.id, c.client_id, m.sender_id, m.source, m.m
 export class ChatStore {
   constructor(private readonly db = chatDb) {}
 
-  /** Stores a message the client wrote, creating their conversation with the first one. */
-  async addClientMessage(client: ChatUser, mode: ChatMode, body: string): Promise<ChatMessage> {
-    const conversation = Prisma.sql`
-      INSERT INTO conversations (client_id, client_username) VALUES (${client.id}::uuid, ${client.username})
-      ON CONFLICT (client_id) DO UPDATE
-        SET client_username = EXCLUDED.client_username, last_message_at = clock_timestamp()
-      RETURNING id, client_id`;
-    const message = await this.insert(conversation, { senderId: client.id, source: "client", mode, body });
-    if (!message) throw new Error("the conversation upsert returned no row");
-    return message;
+  /**
+   * Stores a message the client wrote (creating their conversation with the first one), in one
+   * statement that also returns what the administrators' inbox row now shows.
+   */
+  async addClientMessage(client: ChatUser, mode: ChatMode, body: string): Promise<StoredMessage> {
+    const [row] = await this.db.$queryRaw<StoredRow[]>`
+      WITH c AS (
+        INSERT INTO conversations (client_id, client_username) VALUES (${client.id}::uuid, ${client.username})
+        ON CONFLICT (client_id) DO UPDATE
+          SET client_username = EXCLUDED.client_username, last_message_at = clock_timestamp()
+        RETURNING id, client_id, client_username
+      ), m AS (
+        INSERT INTO messages (conversation_id, sender_id, source, mode, body)
+        SELECT c.id, ${client.id}::uuid, 'client', ${mode}::chat_mode, ${body} FROM c
+        RETURNING id, sender_id, source, mode, body, created_at
+      )
+      -- The statement's snapshot predates the new message, so it is added to the count here.
+      SELECT m.*, c.client_id, c.client_username, ${ADMIN_UNREAD} + (m.mode = 'admin')::int AS admin_unread
+        FROM c, m`;
+    if (!row) throw new Error("storing a client message returned no row");
+    return toStoredMessage(row);
   }
 
   /** Stores a bot reply, timed strictly after its question so that history always shows them in order. */
   async addBotReply(question: ChatMessage, source: "rule" | "ai" | "fallback", body: string): Promise<ChatMessage | null> {
-    return this.insert(this.touch(question.clientId), {
-      senderId: null,
-      source,
-      mode: "bot",
-      body,
-      notBefore: new Date(question.createdAt),
-    });
+    const [row] = await this.db.$queryRaw<StoredRow[]>`
+      WITH c AS (${touchConversation(question.clientId)}), m AS (
+        INSERT INTO messages (conversation_id, sender_id, source, mode, body, created_at)
+        SELECT c.id, NULL, ${source}::message_source, 'bot', ${body},
+               GREATEST(clock_timestamp(), ${new Date(question.createdAt)}::timestamptz + interval '1 millisecond')
+          FROM c
+        RETURNING id, sender_id, source, mode, body, created_at
+      )
+      SELECT m.*, c.client_id, c.client_username, 0 AS admin_unread FROM c, m`;
+    return row ? toChatMessage(row) : null;
   }
 
-  /** Stores an administrator's reply; null when that client has no conversation (never wrote). */
-  async addAdminReply(admin: ChatUser, clientId: string, body: string): Promise<ChatMessage | null> {
-    return this.insert(this.touch(clientId), { senderId: admin.id, source: "admin", mode: "admin", body });
+  /**
+   * Stores an administrator's reply and, in the same statement, marks the conversation read for the
+   * administrators (answering means having read it). Null when that client has no conversation.
+   */
+  async addAdminReply(admin: ChatUser, clientId: string, body: string): Promise<StoredMessage | null> {
+    const [row] = await this.db.$queryRaw<StoredRow[]>`
+      WITH c AS (${touchConversation(clientId)}), m AS (
+        INSERT INTO messages (conversation_id, sender_id, source, mode, body)
+        SELECT c.id, ${admin.id}::uuid, 'admin', 'admin', ${body} FROM c
+        RETURNING id, sender_id, source, mode, body, created_at
+      ), read AS (
+        INSERT INTO conversation_reads (conversation_id, party, last_read_at)
+        SELECT c.id, 'admins', m.created_at FROM c, m
+        ON CONFLICT (conversation_id, party) DO UPDATE
+          SET last_read_at = GREATEST(conversation_reads.last_read_at, EXCLUDED.last_read_at)
+      )
+      -- Everything up to the reply is read now; only a message racing with it could be newer.
+      SELECT m.*, c.client_id, c.client_username, 0 AS admin_unread FROM c, m`;
+    return row ? toStoredMessage(row) : null;
   }
 
   /** The newest `limit` messages (older than `before`), returned oldest first. */
@@ -135,12 +194,8 @@ export class ChatStore {
   }
 
   private async inboxRows(filter: Prisma.Sql, limit: number): Promise<InboxEntry[]> {
-    // Unread for the administrators: client messages in Admin mode after the admins' read mark.
     const rows = await this.db.$queryRaw<InboxRow[]>`
-      SELECT ${MESSAGE_COLUMNS}, c.client_username,
-             (SELECT count(*)::int FROM messages u
-               WHERE u.conversation_id = c.id AND u.mode = 'admin' AND u.source = 'client'
-                 AND u.created_at > coalesce(r.last_read_at, '-infinity')) AS unread
+      SELECT ${MESSAGE_COLUMNS}, c.client_username, ${ADMIN_UNREAD} AS unread
         FROM conversations c
         CROSS JOIN LATERAL (
           SELECT id, sender_id, source, mode, body, created_at FROM messages
@@ -148,7 +203,6 @@ export class ChatStore {
            ORDER BY created_at DESC, id DESC
            LIMIT 1
         ) m
-        LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.party = 'admins'
         ${filter}
        ORDER BY m.created_at DESC, c.client_id
        LIMIT ${limit}`;
@@ -159,29 +213,10 @@ export class ChatStore {
       unread: row.unread,
     }));
   }
+}
 
-  /** A conversation CTE for replies: the client's existing conversation, its activity time updated. */
-  private touch(clientId: string): Prisma.Sql {
-    return Prisma.sql`
-      UPDATE conversations SET last_message_at = clock_timestamp()
-       WHERE client_id = ${clientId}::uuid
-      RETURNING id, client_id`;
-  }
-
-  private async insert(
-    conversation: Prisma.Sql,
-    message: { senderId: string | null; source: MessageSource; mode: ChatMode; body: string; notBefore?: Date },
-  ): Promise<ChatMessage | null> {
-    // GREATEST ignores NULL: without notBefore the message is simply stamped now.
-    const [row] = await this.db.$queryRaw<MessageRow[]>`
-      WITH c AS (${conversation})
-      INSERT INTO messages (conversation_id, sender_id, source, mode, body, created_at)
-      SELECT c.id, ${message.senderId}::uuid, ${message.source}::message_source, ${message.mode}::chat_mode, ${message.body},
-             GREATEST(clock_timestamp(), ${message.notBefore ?? null}::timestamptz + interval '1 millisecond')
-        FROM c
-      RETURNING id, (SELECT client_id FROM c) AS client_id, sender_id, source, mode, body, created_at`;
-    return row ? toChatMessage(row) : null;
-  }
+function toStoredMessage(row: StoredRow): StoredMessage {
+  return { message: toChatMessage(row), username: row.client_username, adminUnread: row.admin_unread };
 }
 
 function toChatMessage(row: MessageRow): ChatMessage {
