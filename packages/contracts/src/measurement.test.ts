@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CLOCK_SKEW_MS, hourStart, parseMeasurement, serializeMeasurement } from "./measurement.ts";
+import { MAX_CLOCK_SKEW_MS, hourStart, parseMeasurement, serializeMeasurement, MAX_MEASUREMENT_BYTES } from "./measurement.ts";
 
 const DEVICE = "5c2494a3-1140-4c7a-991a-a1a2561c6bc2";
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -39,6 +39,7 @@ describe("parseMeasurement", () => {
     [body({ timestamp: NOW / 1000 }), "timestamp is before 2000-01-01 (expected epoch milliseconds, not seconds)"],
     [body({ timestamp: -1 }), "timestamp is before 2000-01-01 (expected epoch milliseconds, not seconds)"],
     [body({ timestamp: NOW + MAX_CLOCK_SKEW_MS + 1 }), "timestamp is in the future"],
+    [body({ padding: "x".repeat(MAX_MEASUREMENT_BYTES) }), `message too large (over ${MAX_MEASUREMENT_BYTES} bytes)`],
   ])("rejects %s: %s", (input, reason) => {
     expect(reasonOf(input)).toBe(reason);
   });

@@ -8,6 +8,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
  * silently in January 1970.
  */
 export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+/** A reading is ~100 bytes of JSON; anything far larger is not one and is not worth parsing. */
+export const MAX_MEASUREMENT_BYTES = 4_096;
 /** Readings are counted per 10 minutes; a single one above this is not a household meter. */
 export const MAX_MEASUREMENT_KWH = 1_000;
 
@@ -43,6 +45,9 @@ export type ParseResult = { ok: true; measurement: Measurement } | { ok: false; 
  * which the consumer puts on the dead-lettered message.
  */
 export function parseMeasurement(body: Buffer | string, now: number = Date.now()): ParseResult {
+  if (Buffer.byteLength(body) > MAX_MEASUREMENT_BYTES) {
+    return { ok: false, reason: `message too large (over ${MAX_MEASUREMENT_BYTES} bytes)` };
+  }
   let json: unknown;
   try {
     json = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
