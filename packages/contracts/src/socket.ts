@@ -107,7 +107,7 @@ export interface TypingNotice {
 
 // ---- acknowledgements and errors -------------------------------------------------------------
 
-export const SOCKET_ERROR_CODES = ["bad_request", "forbidden", "not_found", "internal"] as const;
+export const SOCKET_ERROR_CODES = ["bad_request", "forbidden", "not_found", "rate_limited", "internal"] as const;
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
 export interface SocketError {
   code: SocketErrorCode;

@@ -6,17 +6,15 @@
 // administrator must receive every client message; one administrator answers each, and the client
 // must receive that reply. Latency is measured from emit to arrival (same clock, one process).
 // The last line is one JSON object: {"clients","messages","delivered","lost","p50Ms","p99Ms"}.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { signToken, type TokenSubject } from "@ems/auth/tokens";
 import { createTestDatabases, dropTestDatabases, type TestDatabaseUrls } from "@ems/db/testing";
 import { io as connect } from "socket.io-client";
 import { SOCKET_PATH, type ChatMessage } from "@ems/contracts/socket";
-import { deleteTestTopology, request, type ChatClient } from "./test-support.ts";
+import { deleteTestTopology, freePort, request, startChatProcess, stopChatProcess, type ChatClient } from "./test-support.ts";
 
 const argsSchema = z.object({
   clients: z.coerce.number().int().min(1).max(5_000).default(1_000),
@@ -47,53 +45,6 @@ const WARM_UP_CLIENTS = 200;
 const WARM_UP_MS = 2_000;
 
 const log = (line: string) => console.log(`bench:chat ${line}`);
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-async function startChatProcess(port: number, chatDatabaseUrl: string): Promise<ChildProcess> {
-  const entry = fileURLToPath(new URL("../chat.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: fileURLToPath(new URL("../..", import.meta.url)),
-    stdio: ["ignore", "inherit", "inherit"],
-    env: {
-      // eslint-disable-next-line no-restricted-properties -- the child process inherits PATH etc.
-      ...process.env,
-      NODE_ENV: "production",
-      CHAT_PORT: String(port),
-      CHAT_HOST: "127.0.0.1",
-      AUTH_SECRET,
-      CHAT_ALLOWED_ORIGINS: ORIGIN,
-      CHAT_DATABASE_URL: chatDatabaseUrl,
-      QUEUE_PREFIX,
-      LOG_LEVEL: "warn",
-      XAI_API_KEY: "",
-    },
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`chat process exited with ${child.exitCode}`);
-    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (healthy) return child;
-    if (Date.now() > deadline) throw new Error("chat process did not become healthy within 30 s");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function stopChatProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function connectUser(port: number, user: TokenSubject): Promise<ChatClient> {
   const token = await signToken(user, "ems-socket", AUTH_SECRET);
@@ -132,7 +83,19 @@ async function run(): Promise<void> {
   try {
     databases = await createTestDatabases("benchchat");
     const ports = await Promise.all(Array.from({ length: options.servers }, () => freePort()));
-    for (const port of ports) children.push(await startChatProcess(port, databases.chat));
+    for (const port of ports) {
+      children.push(
+        await startChatProcess(port, {
+          NODE_ENV: "production",
+          AUTH_SECRET,
+          CHAT_ALLOWED_ORIGINS: ORIGIN,
+          CHAT_DATABASE_URL: databases.chat,
+          QUEUE_PREFIX,
+          // The benchmark sets its own pace; flood protection is tested elsewhere.
+          CHAT_SEND_RATE_PER_MINUTE: "10000",
+        }),
+      );
+    }
     log(`${options.servers} chat process(es) on ${ports.join(", ")}`);
 
     const clients = Array.from({ length: options.clients }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-client-${i}`, role: "client" }));

@@ -12,6 +12,8 @@ export interface ChatServerConfig {
   /** Database the Socket.IO Postgres adapter uses for LISTEN/NOTIFY between chat processes. */
   adapterDatabaseUrl: string;
   ai: AiConfig;
+  /** Messages a client may send per minute (per process); more are refused with "rate_limited". */
+  sendRatePerMinute: number;
   rabbitmq: {
     url: string;
     queuePrefix: string;

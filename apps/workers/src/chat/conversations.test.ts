@@ -263,6 +263,24 @@ describe("bad input", () => {
   });
 });
 
+describe("flood protection", () => {
+  it("refuses a client's messages beyond the per-minute limit with rate_limited", async () => {
+    const limited = await startChatServer(testChatConfig(queuePrefix, { sendRatePerMinute: 3 }));
+    try {
+      const user = testUser("client");
+      const socket = await connectClient(limited.port, user);
+      for (let i = 0; i < 3; i++) await send(socket, "admin", `message ${i}`);
+      expect(await request(socket, "chat:send", { mode: "admin", body: "one too many" })).toMatchObject({ error: { code: "rate_limited" } });
+      // Per user: someone else still gets through.
+      const other = await connectClient(limited.port, testUser("client"));
+      await send(other, "admin", "hello");
+      closeAll(socket, other);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("persistence", () => {
   it("keeps history and unread counts across a restart of the chat process", async () => {
     const kim = testUser("client", "kim");

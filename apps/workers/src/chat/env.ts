@@ -37,6 +37,8 @@ export const chatEnv = createEnv({
     AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** AI answers per user per minute (per chat process); beyond it the fallback reply is sent. */
     AI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Messages one client may send per minute (per chat process): flood protection. */
+    CHAT_SEND_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
     /** How many RabbitMQ notifications a chat process handles at once. */
     CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   },
@@ -59,6 +61,7 @@ export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
       timeoutMs: env.AI_TIMEOUT_MS,
       ratePerMinute: env.AI_RATE_LIMIT_PER_MINUTE,
     },
+    sendRatePerMinute: env.CHAT_SEND_RATE_PER_MINUTE,
     rabbitmq: {
       url: env.RABBITMQ_URL,
       queuePrefix: env.QUEUE_PREFIX,

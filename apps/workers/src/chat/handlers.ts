@@ -16,6 +16,7 @@ import {
   type SocketErrorCode,
 } from "@ems/contracts/socket";
 import type { SupportBot } from "./bot/bot.ts";
+import type { SlidingWindowLimiter } from "./rate-limit.ts";
 import type { ChatStore, StoredMessage } from "./store.ts";
 import type { ChatIo, ChatSocket } from "./types.ts";
 
@@ -24,6 +25,8 @@ export interface ChatContext {
   io: ChatIo;
   store: ChatStore;
   bot: SupportBot;
+  /** Flood protection for client messages, per user. */
+  sendLimiter: SlidingWindowLimiter;
   log: Logger;
   /** Keeps work that outlives an event (bot replies) so that shutdown can wait for it. */
   track(work: Promise<void>): void;
@@ -124,6 +127,7 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
 
   onAcked(socket, "chat:send", chatSendSchema, log, async ({ mode, body }) => {
     requireClient();
+    if (!ctx.sendLimiter.tryTake(user.id)) throw new ChatError("rate_limited", "Too many messages: wait a moment before sending more");
     const stored = await store.addClientMessage(user, mode, body);
     const { message } = stored;
     // The sending socket has the message in its ack; the user's other tabs get the event.

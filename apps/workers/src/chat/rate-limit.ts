@@ -1,6 +1,7 @@
 /**
- * Sliding-window limit per key (here: per user), in memory. Each chat process counts on its own;
- * with sticky sessions a user's sockets stay on one process, so the limit holds per user in practice.
+ * Sliding-window limit per key (per user: AI questions, client messages), in memory. Each chat
+ * process counts on its own; with sticky sessions a user's sockets stay on one process, so the
+ * limit holds per user in practice.
  */
 export class SlidingWindowLimiter {
   private readonly hits = new Map<string, number[]>();

@@ -7,6 +7,7 @@ import { Broker, consoleLogger, declareTopology, type Logger } from "@ems/messag
 import { queueNames } from "@ems/contracts/queues";
 import { ADMINS_ROOM, SOCKET_PATH, userRoom } from "@ems/contracts/socket";
 import { SupportBot } from "./bot/bot.ts";
+import { SlidingWindowLimiter } from "./rate-limit.ts";
 import type { ChatServerConfig } from "./config.ts";
 import { registerChatHandlers } from "./handlers.ts";
 import { originGate, tokenGate } from "./handshake.ts";
@@ -58,6 +59,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     io,
     store: new ChatStore(),
     bot: new SupportBot(config.ai, log),
+    sendLimiter: new SlidingWindowLimiter(config.sendRatePerMinute, 60_000),
     log,
     track(work: Promise<void>) {
       pending.add(work);

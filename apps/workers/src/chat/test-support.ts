@@ -1,5 +1,8 @@
 // Helpers for the chat tests and the chat benchmark: in-process servers and signed-in socket.io clients.
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
 import { io as connect, type Socket } from "socket.io-client";
 import { deleteTopology } from "@ems/messaging";
@@ -39,6 +42,7 @@ export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServe
     allowedOrigins: [TEST_ORIGIN],
     adapterDatabaseUrl: databaseUrls.chat,
     ai: { apiKey: undefined, baseUrl: "http://127.0.0.1:9/v1", model: "grok-test", timeoutMs: 1_000, ratePerMinute: 100 },
+    sendRatePerMinute: 1_000,
     rabbitmq: { url: TEST_RABBITMQ_URL, queuePrefix, partitionCount: 1, prefetch: 50 },
     logLevel: "error",
     ...overrides,
@@ -127,4 +131,49 @@ export function recordEvents(socket: ChatClient): Map<string, unknown[]> {
 
 export function closeAll(...sockets: (ChatClient | undefined)[]): void {
   for (const socket of sockets) socket?.close();
+}
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+/**
+ * Runs the real chat entry (src/chat.ts) as a child process on 127.0.0.1:`port`, with `env` added to
+ * this process's environment, and resolves once it answers its health check.
+ */
+export async function startChatProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const entry = fileURLToPath(new URL("../chat.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    stdio: ["ignore", "inherit", "inherit"],
+    // eslint-disable-next-line no-restricted-properties -- the child inherits PATH and the test database URLs
+    env: { ...process.env, CHAT_HOST: "127.0.0.1", CHAT_PORT: String(port), LOG_LEVEL: "warn", XAI_API_KEY: "", ...env },
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the chat process exited with ${child.exitCode}`);
+    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+    if (healthy) return child;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error("the chat process did not become healthy within 30 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** SIGTERM, then the exit code (SIGKILL after `graceMs`, reported as null). */
+export async function stopChatProcess(child: ChildProcess, graceMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }

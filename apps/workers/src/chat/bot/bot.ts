@@ -3,7 +3,7 @@ import type { Logger } from "@ems/messaging";
 import { MESSAGE_BODY_MAX_LENGTH } from "@ems/contracts/socket";
 import type { AiConfig } from "../config.ts";
 import { matchRule } from "./rules.ts";
-import { SlidingWindowLimiter } from "./rate-limit.ts";
+import { SlidingWindowLimiter } from "../rate-limit.ts";
 
 export type BotReply = { source: "rule" | "ai" | "fallback"; body: string };
 
