@@ -1,0 +1,151 @@
+/**
+ * Web API benchmark (run: `npm run bench:web -w @ems/web`; options `--devices 1000 --days 365
+ * --queries 500 --logins 30`).
+ *
+ * 1. The consumption query: a year of hourly totals for 1,000 devices in a dedicated, freshly
+ *    migrated set of test databases; then `consumptionForDay` (the function behind tRPC
+ *    monitoring.consumption and GET /api/monitoring/consumption) for random device-days, UTC and
+ *    Europe/Bucharest, by the device's owner. Target: p95 ≤ 30 ms.
+ * 2. Sign-in: `authenticate` (throttle check, credentials lookup, argon2id verification), the function
+ *    behind next-auth's Credentials provider and POST /api/auth/login. Target: p95 ≤ 300 ms.
+ *
+ * Prints the figures; the last line is JSON. The databases are dropped afterwards.
+ */
+import { parseArgs } from "node:util";
+import { DATABASE_URL_VARIABLES, DATABASES } from "@ems/db/databases";
+import { createTestDatabases, dropTestDatabases } from "@ems/db/testing";
+
+const { values: options } = parseArgs({
+  options: {
+    devices: { type: "string", default: "1000" },
+    days: { type: "string", default: "365" },
+    queries: { type: "string", default: "500" },
+    logins: { type: "string", default: "30" },
+  },
+});
+const DEVICES = Number(options.devices);
+const DAYS = Number(options.days);
+const QUERIES = Number(options.queries);
+const LOGINS = Number(options.logins);
+const YEAR_START = Date.UTC(2025, 0, 1);
+
+function percentile(sortedMs: number[], p: number): number {
+  return sortedMs[Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1)] ?? NaN;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    n: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? NaN),
+  };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function main() {
+  const startedAt = performance.now();
+  const urls = await createTestDatabases("webbench");
+  for (const name of DATABASES) {
+    // eslint-disable-next-line no-restricted-properties -- point @ems/db (parsed on first import, below) at the bench databases
+    process.env[DATABASE_URL_VARIABLES[name]] = urls[name];
+  }
+  try {
+    // Imported only now: the database clients read their URLs when first loaded.
+    const { ARGON2_PARAMS } = await import("@ems/auth/passwords");
+    const { deviceDb } = await import("@ems/db/device");
+    const { monitoringDb } = await import("@ems/db/monitoring");
+    const { createAccount } = await import("../src/server/domain/users.ts");
+    const { authenticate } = await import("../src/server/domain/auth.ts");
+    const { consumptionForDay } = await import("../src/server/domain/monitoring.ts");
+
+    const password = "benchmark-password";
+    const owner = await createAccount({ username: "bench-owner", password, name: "Bench Owner", role: "client" });
+    const viewer = { id: owner.id, username: owner.username, role: owner.role };
+
+    console.log(`seeding ${DEVICES} devices × ${DAYS} days of hourly totals (${(DEVICES * DAYS * 24).toLocaleString("en")} rows) ...`);
+    const seedStart = performance.now();
+    await deviceDb.$executeRaw`
+      INSERT INTO devices (name, max_hourly_consumption, owner_id)
+      SELECT 'bench meter ' || i, 2.5, ${owner.id}::uuid FROM generate_series(1, ${DEVICES}) AS i`;
+    const devices = await deviceDb.device.findMany({ select: { id: true } });
+    const deviceIds = devices.map((d) => d.id);
+    await monitoringDb.$executeRaw`
+      INSERT INTO devices (device_id, owner_id, max_hourly_consumption, version)
+      SELECT id, ${owner.id}::uuid, 2.5, 1 FROM unnest(${deviceIds}::uuid[]) AS id`;
+    // One statement per batch of devices keeps each transaction (and its WAL) moderate.
+    for (let i = 0; i < deviceIds.length; i += 100) {
+      await monitoringDb.$executeRaw`
+        INSERT INTO hourly_consumption (device_id, hour_start, total_kwh, reading_count)
+        SELECT d, h, round((random() * 2)::numeric, 3), 6
+          FROM unnest(${deviceIds.slice(i, i + 100)}::uuid[]) AS d
+         CROSS JOIN generate_series(${new Date(YEAR_START)}::timestamptz, ${new Date(YEAR_START + (DAYS * 24 - 1) * 3_600_000)}::timestamptz, interval '1 hour') AS h`;
+    }
+    await monitoringDb.$executeRawUnsafe("ANALYZE hourly_consumption");
+    await deviceDb.$executeRawUnsafe("ANALYZE devices");
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    console.log(`seeded in ${seedSeconds.toFixed(1)} s`);
+
+    const randomDeviceDay = () => {
+      const deviceId = deviceIds[Math.floor(Math.random() * deviceIds.length)]!;
+      const day = new Date(YEAR_START + Math.floor(Math.random() * (DAYS - 1)) * 86_400_000).toISOString().slice(0, 10);
+      const tz = Math.random() < 0.5 ? "UTC" : "Europe/Bucharest";
+      return { deviceId, date: day, tz };
+    };
+    for (let i = 0; i < 50; i++) await consumptionForDay(viewer, randomDeviceDay());
+    const querySamples: number[] = [];
+    let hours = 0;
+    for (let i = 0; i < QUERIES; i++) {
+      const input = randomDeviceDay();
+      querySamples.push(await timed(async () => (hours += (await consumptionForDay(viewer, input)).hours.length)));
+    }
+    const consumption = summary(querySamples);
+    console.log(`consumption query (owner, random device-day, UTC or Europe/Bucharest): ${JSON.stringify(consumption)} ms; ${hours} hourly values returned`);
+
+    await authenticate({ username: owner.username, password }, "10.0.0.1");
+    const loginSamples: number[] = [];
+    for (let i = 0; i < LOGINS; i++) {
+      loginSamples.push(await timed(() => authenticate({ username: owner.username, password }, `10.0.1.${i % 250}`)));
+    }
+    const login = summary(loginSamples);
+    console.log(`sign-in (throttle check + lookup + argon2id verify): ${JSON.stringify(login)} ms`);
+    console.log(`argon2id parameters: m=${ARGON2_PARAMS.memoryCost} KiB, t=${ARGON2_PARAMS.timeCost}, p=${ARGON2_PARAMS.parallelism}`);
+
+    const result = {
+      benchmark: "web",
+      devices: DEVICES,
+      days: DAYS,
+      hourlyRows: DEVICES * DAYS * 24,
+      seedSeconds: Math.round(seedSeconds * 10) / 10,
+      consumptionMs: consumption,
+      consumptionTargetMet: consumption.p95 <= 30,
+      loginMs: login,
+      loginTargetMet: login.p95 <= 300,
+      argon2: { memoryKiB: ARGON2_PARAMS.memoryCost, iterations: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism },
+      totalSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+    };
+    await Promise.all([deviceDb.$disconnect(), monitoringDb.$disconnect()]);
+    const { authDb } = await import("@ems/db/auth");
+    const { userDb } = await import("@ems/db/user");
+    await Promise.all([authDb.$disconnect(), userDb.$disconnect()]);
+    return result;
+  } finally {
+    await dropTestDatabases(urls);
+  }
+}
+
+main().then(
+  (result) => console.log(JSON.stringify(result)),
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
