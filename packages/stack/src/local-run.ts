@@ -30,7 +30,8 @@ export interface LocalRunOptions {
   simulatorSpeed: number;
 }
 
-const WORKER_READY = /\bready\b/i;
+// Each worker logs one line like this once it consumes (or, for the simulator, publishes).
+export const WORKER_READY = /\b(ready|consuming|forwarding|publishing)\b/i;
 
 export function processSpecs(options: LocalRunOptions): ProcessSpec[] {
   const worker = (name: string, entry: string, args: string[] = []): ProcessSpec => ({
@@ -70,58 +71,73 @@ export interface LocalRun {
   stop(graceMs?: number): Promise<Record<string, number | null>>;
 }
 
+/**
+ * Starts one process in its own process group (so that signals reach npm's and tsx's children too),
+ * prefixing each line of its output.
+ */
+export function startProcess(spec: ProcessSpec, env: NodeJS.ProcessEnv, write: (line: string) => void, prefix = `${spec.name} |`): RunningProcess {
+  const child = spawn(spec.command, spec.args, { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let markReady: () => void = () => {};
+  let failReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  // Callers that only wait for exit must not see an unhandled rejection.
+  ready.catch(() => undefined);
+  const onOutput = (chunk: Buffer) => {
+    for (const line of chunk.toString().split(/\r?\n/)) {
+      if (!line) continue;
+      write(`${prefix} ${line}`);
+      if ("log" in spec.ready && spec.ready.log.test(line)) markReady();
+    }
+  };
+  child.stdout?.on("data", onOutput);
+  child.stderr?.on("data", onOutput);
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("exit", (code, signal) => {
+      write(`${prefix} exited (${signal ?? `code ${code}`})`);
+      failReady(new Error(`${spec.name} exited before it was ready`));
+      resolve(code ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : null));
+    });
+  });
+  if ("url" in spec.ready) void pollUntilHealthy(spec.ready.url, exited).then(markReady, () => undefined);
+  return { spec, child, ready, exited };
+}
+
+/** Sends `signal` to the process's whole group, if it is still running. */
+export function signalProcess(running: RunningProcess, signal: NodeJS.Signals): void {
+  const { child } = running;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (0 after a clean stop). */
+export async function stopProcess(running: RunningProcess, graceMs = 20_000): Promise<number | null> {
+  signalProcess(running, "SIGTERM");
+  const timer = setTimeout(() => signalProcess(running, "SIGKILL"), graceMs);
+  const code = await running.exited;
+  clearTimeout(timer);
+  return code;
+}
+
 export function startLocalRun(
   specs: ProcessSpec[],
   env: NodeJS.ProcessEnv,
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): LocalRun {
   const width = Math.max(...specs.map((s) => s.name.length));
-  const processes = specs.map((spec, index): RunningProcess => {
-    const prefix = `\u001b[${COLOURS[index % COLOURS.length]}m${spec.name.padEnd(width)} |\u001b[0m`;
-    // Own process group, so that stop() reaches npm's and tsx's children too.
-    const child = spawn(spec.command, spec.args, { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let markReady: () => void = () => {};
-    let failReady: (error: Error) => void = () => {};
-    const ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failReady = reject;
-    });
-    const onOutput = (chunk: Buffer) => {
-      for (const line of chunk.toString().split(/\r?\n/)) {
-        if (!line) continue;
-        write(`${prefix} ${line}`);
-        if ("log" in spec.ready && spec.ready.log.test(line)) markReady();
-      }
-    };
-    child.stdout?.on("data", onOutput);
-    child.stderr?.on("data", onOutput);
-    const exited = new Promise<number | null>((resolve) => {
-      child.on("exit", (code, signal) => {
-        write(`${prefix} exited (${signal ?? `code ${code}`})`);
-        failReady(new Error(`${spec.name} exited before it was ready`));
-        resolve(code ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : null));
-      });
-    });
-    if ("url" in spec.ready) void pollUntilHealthy(spec.ready.url, exited).then(markReady, () => undefined);
-    return { spec, child, ready, exited };
-  });
-
+  const processes = specs.map((spec, index) =>
+    startProcess(spec, env, write, `\u001b[${COLOURS[index % COLOURS.length]}m${spec.name.padEnd(width)} |\u001b[0m`),
+  );
   const stop = async (graceMs = 20_000) => {
-    const signalGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    for (const p of processes) signalGroup(p.child, "SIGTERM");
-    const timer = setTimeout(() => processes.forEach((p) => signalGroup(p.child, "SIGKILL")), graceMs);
-    const codes = await Promise.all(processes.map((p) => p.exited));
-    clearTimeout(timer);
+    const codes = await Promise.all(processes.map((p) => stopProcess(p, graceMs)));
     return Object.fromEntries(processes.map((p, i) => [p.spec.name, codes[i] ?? null]));
   };
-
   return { processes, ready: Promise.all(processes.map((p) => p.ready)).then(() => undefined), stop };
 }
 

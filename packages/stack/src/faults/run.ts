@@ -1,0 +1,83 @@
+// `npm run test:faults`: fault injection against the real data plane (balancer + two monitoring
+// replicas as processes), RabbitMQ and PostgreSQL on this machine, while a known stream of readings
+// flows; stored hourly totals and alerts are then compared with what was published. Restarts RabbitMQ
+// and stops PostgreSQL for 10 s: run it alone. Last line: one JSON object with every scenario's figures.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createTestDatabases, dropTestDatabases } from "@ems/db/testing";
+import { consoleLogger } from "@ems/messaging";
+import type { ScenarioResult } from "./scenarios.ts";
+
+// --only <text>: run just the scenarios whose name contains it (e.g. while others use the broker).
+const { values: args } = parseArgs({ options: { only: { type: "string" } } });
+const selected = (name: string) => args.only === undefined || name.includes(args.only);
+
+const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
+const log = consoleLogger("faults", "info");
+const logFile = path.join(mkdtempSync(path.join(tmpdir(), "ems-faults-")), "processes.log");
+
+const urls = await createTestDatabases("faults");
+// The relay scenario uses @ems/db's device client in this process: point it at the test database
+// before that module is first imported.
+// eslint-disable-next-line no-restricted-properties -- test harness wiring, before any env module loads
+process.env.DEVICE_DATABASE_URL = urls.device;
+const { runOutboxScenario, runStreamScenarios, quietLogger } = await import("./scenarios.ts");
+
+const ctx = {
+  rabbitmqUrl: RABBITMQ_URL,
+  monitoringUrl: urls.monitoring,
+  env: {
+    // eslint-disable-next-line no-restricted-properties -- the worker processes inherit PATH etc.
+    ...process.env,
+    RABBITMQ_URL,
+    MONITORING_DATABASE_URL: urls.monitoring,
+    PARTITION_COUNT: "2",
+    MONITORING_RETRY_DELAY_MS: "200",
+    MONITORING_STATS_INTERVAL_MS: "0",
+    BALANCER_STATS_INTERVAL_MS: "0",
+    LOG_LEVEL: "info",
+  },
+  logFile,
+  log: quietLogger("faults"),
+};
+
+const results: ScenarioResult[] = [];
+const report = (r: ScenarioResult) => {
+  results.push(r);
+  log.info(
+    `${r.passed ? "PASS" : "FAIL"} ${r.name}: published ${r.published}, counted ${r.counted}, lost ${r.lost}, duplicated ${r.duplicated}, recovered in ${r.recoverySeconds} s — ${r.notes.join("; ")}`,
+  );
+};
+try {
+  for await (const result of runStreamScenarios(ctx, selected)) report(result);
+  if (selected("outbox")) report(await runOutboxScenario(ctx));
+} catch (error) {
+  log.error(`harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await dropTestDatabases(urls).catch(() => undefined);
+}
+
+log.info(`process logs: ${logFile}`);
+const passed = results.filter((r) => r.passed).length;
+console.log(`${passed} passed, ${results.length - passed} failed`);
+console.log(
+  JSON.stringify({
+    scenarios: results.map(({ name, passed, published, counted, lost, duplicated, recoverySeconds }) => ({
+      name,
+      passed,
+      published,
+      counted,
+      lost,
+      duplicated,
+      recoverySeconds,
+    })),
+    lost: results.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
+  }),
+);
+if (passed !== results.length || results.length === 0) process.exitCode = 1;
+// Prisma and pg pools would keep the process alive.
+process.exit();
