@@ -1,0 +1,3 @@
+import { vitestGlobalSetup } from "@ems/db/testing";
+
+export default vitestGlobalSetup("stack");
