@@ -56,15 +56,21 @@ export type RegisterInput = z.infer<typeof registerInputSchema>;
 export const createUserInputSchema = registerInputSchema.extend({ role: roleSchema.default("client") });
 export type CreateUserInput = z.infer<typeof createUserInputSchema>;
 
+/** An update must change something: `{id}` alone is a mistake, not a no-op that emits events. */
+const changesSomething = (input: Record<string, unknown>) => Object.entries(input).some(([key, value]) => key !== "id" && value !== undefined);
+const NOTHING_TO_CHANGE = { error: "give at least one field to change" };
+
 /** Admin: change any of these; a new password or role signs the user out everywhere. */
-export const updateUserInputSchema = z.object({
-  id: uuidSchema,
-  name: profileFields.name.optional(),
-  email: profileFields.email,
-  address: profileFields.address,
-  role: roleSchema.optional(),
-  password: passwordSchema.optional(),
-});
+export const updateUserInputSchema = z
+  .object({
+    id: uuidSchema,
+    name: profileFields.name.optional(),
+    email: profileFields.email,
+    address: profileFields.address,
+    role: roleSchema.optional(),
+    password: passwordSchema.optional(),
+  })
+  .refine(changesSomething, NOTHING_TO_CHANGE);
 export type UpdateUserInput = z.infer<typeof updateUserInputSchema>;
 
 export const changePasswordInputSchema = z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema });
@@ -89,13 +95,15 @@ const deviceFields = {
 export const createDeviceInputSchema = z.object({ ...deviceFields, ownerId: uuidSchema.nullish() });
 export type CreateDeviceInput = z.infer<typeof createDeviceInputSchema>;
 
-export const updateDeviceInputSchema = z.object({
-  id: uuidSchema,
-  name: deviceFields.name.optional(),
-  description: deviceFields.description,
-  address: deviceFields.address,
-  maxHourlyConsumption: kwhLimitSchema.optional(),
-});
+export const updateDeviceInputSchema = z
+  .object({
+    id: uuidSchema,
+    name: deviceFields.name.optional(),
+    description: deviceFields.description,
+    address: deviceFields.address,
+    maxHourlyConsumption: kwhLimitSchema.optional(),
+  })
+  .refine(changesSomething, NOTHING_TO_CHANGE);
 export type UpdateDeviceInput = z.infer<typeof updateDeviceInputSchema>;
 
 export const assignDeviceInputSchema = z.object({ deviceId: uuidSchema, userId: uuidSchema });

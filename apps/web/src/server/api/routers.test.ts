@@ -150,8 +150,12 @@ describe("devices router", () => {
     expect((await outboxOf(device.id)).length).toBe(1);
   });
 
-  it("rejects impossible limits", async () => {
+  it("rejects impossible limits and empty updates", async () => {
     const admin = callerFor(cast.admin);
+    const device = await createTestDevice(cast.admin, null);
+    expect((await trpcErrorOf(admin.devices.update({ id: device.id }))).message).toMatch(/at least one field/);
+    expect((await trpcErrorOf(admin.users.update({ id: cast.clientA.id }))).message).toMatch(/at least one field/);
+    expect((await outboxOf(device.id)).length).toBe(1);
     for (const maxHourlyConsumption of [-1, "1.2345", "abc", 1e12]) {
       expect((await trpcErrorOf(admin.devices.create({ name: "x", maxHourlyConsumption }))).code).toBe("BAD_REQUEST");
     }
