@@ -10,7 +10,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
     // One set of migrated test databases per run (@ems/db/testing); RabbitMQ names get a unique
     // QUEUE_PREFIX per test so runs never share queues.
     globalSetup: ["./test/global-setup.ts"],
