@@ -25,8 +25,9 @@ export interface ChatContext {
   io: ChatIo;
   store: ChatStore;
   bot: SupportBot;
-  /** Flood protection for client messages, per user. */
+  /** Flood protection, per user: client messages and typing notices. */
   sendLimiter: SlidingWindowLimiter;
+  typingLimiter: SlidingWindowLimiter;
   log: Logger;
   /** Keeps work that outlives an event (bot replies) so that shutdown can wait for it. */
   track(work: Promise<void>): void;
@@ -179,7 +180,8 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
 
   socket.on("chat:typing", (payload: unknown) => {
     const parsed = chatTypingSchema.safeParse(payload);
-    if (!parsed.success) return; // Fire-and-forget event: nothing to answer, nothing to do.
+    // Fire-and-forget event: a malformed or flooding one is simply not relayed.
+    if (!parsed.success || !ctx.typingLimiter.tryTake(user.id)) return;
     const { typing, clientId } = parsed.data;
     if (isAdmin) {
       if (clientId) io.to(userRoom(clientId)).emit("chat:typing", { clientId, from: "admin", username: user.username, typing });

@@ -72,6 +72,10 @@ describe("the Socket.IO handshake", () => {
     }
   });
 
+  it("fails to start when its port is taken, before opening any connection", async () => {
+    await expect(startChatServer(testChatConfig(queuePrefix, { port: server.port }))).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it("answers the gateway's health check", async () => {
     const response = await fetch(`http://127.0.0.1:${server.port}/healthz`);
     expect(response.status).toBe(200);

@@ -27,6 +27,8 @@ export interface ChatServer {
 
 /** Client payloads are small (a message is at most 2,000 characters); refuse anything much larger. */
 const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
+/** Typing notices relayed per user and minute; a client emitting more (a flood) is ignored. */
+const TYPING_EVENTS_PER_MINUTE = 120;
 /** Connections of the adapter's pool: one held for LISTEN, the others publish NOTIFY. */
 const ADAPTER_POOL_SIZE = 5;
 
@@ -39,10 +41,21 @@ const ADAPTER_POOL_SIZE = 5;
 export async function startChatServer(config: ChatServerConfig, log: Logger = consoleLogger(config.name ?? "chat", config.logLevel)): Promise<ChatServer> {
   const names = queueNames(config.rabbitmq.queuePrefix);
   const broker = new Broker({ url: config.rabbitmq.url, name: config.name ?? "chat", log, deadLetterQueue: names.deadLetter });
+
+  // Listen first: a taken port then fails start-up before any connection is opened. Socket.IO is
+  // attached synchronously right after, so no request arrives in between.
+  const httpServer = createServer((request, response) => serveHttp(request, response, broker));
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+
   const adapterPool = new pg.Pool({ connectionString: config.adapterDatabaseUrl, max: ADAPTER_POOL_SIZE });
   adapterPool.on("error", (error) => log.warn(`adapter database connection error: ${error.message}`));
-
-  const httpServer = createServer((request, response) => serveHttp(request, response, broker));
   const io: ChatIo = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
@@ -60,6 +73,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     store: new ChatStore(),
     bot: new SupportBot(config.ai, log),
     sendLimiter: new SlidingWindowLimiter(config.sendRatePerMinute, 60_000),
+    typingLimiter: new SlidingWindowLimiter(TYPING_EVENTS_PER_MINUTE, 60_000),
     log,
     track(work: Promise<void>) {
       pending.add(work);
@@ -73,6 +87,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     void socket.join(userRoom(user.id));
     if (user.role === "admin") void socket.join(ADMINS_ROOM);
     registerChatHandlers(socket, context);
+    log.debug(`${user.role} ${user.username} (${user.id}) connected`);
   });
 
   await broker.onConnect((channel) => declareTopology(channel, names, config.rabbitmq.partitionCount));
@@ -80,14 +95,6 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
   // Sockets are served while RabbitMQ is unreachable; the broker keeps retrying in the background.
   const brokerStarted = broker.start().catch((error: unknown) => log.error(`RabbitMQ: ${String(error)}`));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (httpServer.address() as AddressInfo).port;
   log.info(`chat listening on ${config.host}:${port}${SOCKET_PATH}`);
 
   let closing: Promise<void> | undefined;
@@ -96,6 +103,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     io,
     notificationsReady: () => broker.ready(),
     close() {
+      // Stop taking sockets, then let in-flight notifications and bot replies finish before disconnecting.
       closing ??= (async () => {
         await io.close();
         await broker.close();
