@@ -38,6 +38,12 @@ export interface RunningSystem {
 
 export const PARTITION_COUNT = 2;
 
+const ESCAPE = String.fromCharCode(27);
+/** The runner colours each process's name for a terminal; a log file wants plain text. */
+function stripColours(line: string): string {
+  return line.replaceAll(new RegExp(`${ESCAPE}\\[[0-9;]*m`, "g"), "");
+}
+
 async function databases(...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(here, "databases.ts"), ...args], { cwd: webRoot });
   return stdout.trim().split("\n").at(-1) ?? "";
@@ -80,7 +86,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       XAI_API_KEY: "",
       LOG_LEVEL: "info",
     },
-    (line) => log.write(`${line.replace(/\u001b\[[0-9;]*m/g, "")}\n`),
+    (line) => log.write(`${stripColours(line)}\n`),
   );
 
   const stop = async () => {
@@ -92,7 +98,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await system.ready;
   } catch (error) {
     await stop();
-    throw new Error(`the EMS processes did not start (see ${options.logFile}): ${String(error)}`);
+    throw new Error(`the EMS processes did not start (see ${options.logFile})`, { cause: error });
   }
   return { baseURL, queuePrefix, partitionCount: PARTITION_COUNT, stop };
 }

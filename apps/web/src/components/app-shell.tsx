@@ -31,8 +31,10 @@ export function AppShell({ viewer, homeHref, nav = [], children }: AppShellProps
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <Link href={homeHref} className="flex items-center gap-2 font-semibold text-slate-900">
-            <span aria-hidden className="grid size-7 place-items-center rounded-md bg-emerald-700 text-sm text-white">
-              ⚡
+            <span aria-hidden className="grid size-7 place-items-center rounded-md bg-emerald-700 text-white">
+              <svg viewBox="0 0 24 24" className="size-4" fill="currentColor">
+                <path d="M13 2 4 14h6l-1 8 9-12h-6l1-8Z" />
+              </svg>
             </span>
             EMS{viewer.role === "admin" && <span className="text-sm font-normal text-slate-600">admin console</span>}
           </Link>

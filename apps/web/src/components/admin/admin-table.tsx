@@ -72,7 +72,7 @@ export function RowActions({ name, disabled, onEdit, onDelete }: { name: string;
       <Button variant="secondary" size="sm" onClick={onEdit} disabled={disabled} aria-label={`Edit ${name}`}>
         Edit
       </Button>
-      <Button variant="ghost" size="sm" onClick={onDelete} disabled={disabled} aria-label={`Delete ${name}`} className="text-red-700 hover:bg-red-50">
+      <Button variant="ghost-danger" size="sm" onClick={onDelete} disabled={disabled} aria-label={`Delete ${name}`}>
         Delete
       </Button>
     </div>

@@ -7,57 +7,83 @@ import { signIn } from "next-auth/react";
 import { useState, type FormEvent } from "react";
 import { registerInputSchema } from "~/lib/schemas.ts";
 import { useTRPC } from "~/trpc/react.tsx";
-import { FormField } from "./form-field.tsx";
+import { Button } from "../ui/button.tsx";
+import { FormError, InputField } from "../ui/field.tsx";
+import { validateForm, type FieldErrors } from "../ui/validation.ts";
+import { errorCode, errorMessage } from "../format.ts";
+import { landingPathFor } from "./landing.ts";
 
+type Fields = { username: string; password: string; name: string; email: string; address: string };
+
+/**
+ * Self-registration (always a client), checked field by field with the server's schema as the user
+ * leaves each field; a taken username or email is shown on that field. Signs in straight away.
+ */
 export function RegisterForm() {
   const router = useRouter();
   const trpc = useTRPC();
   const register = useMutation(trpc.auth.register.mutationOptions());
-  const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Fields>({ username: "", password: "", name: "", email: "", address: "" });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const check = (values: Fields, field: keyof Fields) => {
+    const result = validateForm(registerInputSchema, values);
+    setErrors((current) => ({ ...current, [field]: result.ok ? undefined : result.errors[field] }));
+  };
+
+  const bind = (field: keyof Fields) => ({
+    name: field,
+    value: fields[field],
+    error: errors[field],
+    onChange: (event: { target: { value: string } }) => {
+      const next = { ...fields, [field]: event.target.value };
+      setFields(next);
+      if (touched.has(field)) check(next, field);
+    },
+    onBlur: () => {
+      setTouched((current) => new Set([...current, field]));
+      check(fields, field);
+    },
+  });
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = Object.fromEntries(new FormData(event.currentTarget)) as Record<string, string>;
-    // The server checks the same schema; checking here first gives the message without a round trip.
-    const parsed = registerInputSchema.safeParse(form);
-    if (!parsed.success) {
-      setError(parsed.error.issues[0]?.message ?? "Please check the form");
+    const result = validateForm(registerInputSchema, fields);
+    if (!result.ok) {
+      setErrors(result.errors);
+      setTouched(new Set(Object.keys(fields)));
       return;
     }
-    setError(null);
+    setFormError(null);
     try {
-      await register.mutateAsync(parsed.data);
+      await register.mutateAsync(result.data);
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : "Registration failed");
+      const message = errorMessage(failure);
+      if (errorCode(failure) === "CONFLICT") setErrors((current) => ({ ...current, [/email/i.test(message) ? "email" : "username"]: message }));
+      else setFormError(message);
       return;
     }
-    const result = await signIn("credentials", { username: parsed.data.username, password: parsed.data.password, redirect: false });
-    if (!result?.ok) {
-      router.push("/signin");
-      return;
-    }
-    router.push("/");
+    const signedIn = await signIn("credentials", { username: result.data.username, password: result.data.password, redirect: false }).catch(() => undefined);
+    router.replace(signedIn?.ok ? landingPathFor("client") : "/signin");
     router.refresh();
   }
 
   return (
-    <form onSubmit={onSubmit} className="flex flex-col gap-4" noValidate>
-      <FormField label="Username" name="username" autoComplete="username" required />
-      <FormField label="Password (at least 8 characters)" name="password" type="password" autoComplete="new-password" required />
-      <FormField label="Full name" name="name" autoComplete="name" required />
-      <FormField label="Email (optional)" name="email" type="email" autoComplete="email" />
-      <FormField label="Address (optional)" name="address" autoComplete="street-address" />
-      {error && (
-        <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">
-          {error}
-        </p>
-      )}
-      <button type="submit" disabled={register.isPending} className="rounded bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
+    <form method="post" onSubmit={(event) => void onSubmit(event)} className="flex flex-col gap-2" noValidate>
+      <FormError message={formError} />
+      <InputField label="Username" autoComplete="username" autoCapitalize="none" spellCheck={false} required hint="3-32 characters: letters, digits, '.', '_' or '-'" {...bind("username")} />
+      <InputField label="Password" type="password" autoComplete="new-password" required hint="At least 8 characters" {...bind("password")} />
+      <InputField label="Full name" autoComplete="name" required {...bind("name")} />
+      <InputField label="Email (optional)" type="email" autoComplete="email" {...bind("email")} />
+      <InputField label="Address (optional)" autoComplete="street-address" {...bind("address")} />
+      <Button type="submit" busy={register.isPending} className="mt-1">
         {register.isPending ? "Creating your account…" : "Create account"}
-      </button>
-      <p className="text-sm text-slate-600">
+      </Button>
+      <p className="mt-2 text-sm text-slate-700">
         Already registered?{" "}
-        <Link className="text-emerald-700 underline" href="/signin">
+        <Link className="font-medium text-emerald-800 underline" href="/signin">
           Sign in
         </Link>
       </p>

@@ -2,60 +2,81 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { signIn } from "next-auth/react";
+import { getSession, signIn } from "next-auth/react";
 import { useState, type FormEvent } from "react";
-import { FormField } from "./form-field.tsx";
+import { loginInputSchema } from "~/lib/schemas.ts";
+import { Button } from "../ui/button.tsx";
+import { FormError, InputField } from "../ui/field.tsx";
+import { validateForm, type FieldErrors } from "../ui/validation.ts";
+import { landingPathFor, safeCallbackUrl } from "./landing.ts";
 
-function textField(form: FormData, name: string): string {
-  const value = form.get(name);
-  return typeof value === "string" ? value : "";
-}
+type Fields = { username: string; password: string };
 
-/** Only same-site paths, so a crafted link cannot send the user elsewhere after signing in. */
-function safeCallbackUrl(value: string | null): string {
-  return value?.startsWith("/") && !value.startsWith("//") ? value : "/";
-}
-
+/**
+ * Sign-in with next-auth's Credentials provider. Empty fields are flagged inline; the server's answer
+ * (wrong pair, or too many attempts with the wait) is shown above the form. Afterwards the user goes
+ * back where they came from (?callbackUrl) or to their role's start page.
+ */
 export function SignInForm() {
   const router = useRouter();
   const callbackUrl = safeCallbackUrl(useSearchParams().get("callbackUrl"));
-  const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Fields>({ username: "", password: "" });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+
+  const check = (values: Fields, field: keyof Fields) => {
+    const result = validateForm(loginInputSchema, values);
+    setErrors((current) => ({ ...current, [field]: result.ok ? undefined : result.errors[field] }));
+  };
+
+  const bind = (field: keyof Fields) => ({
+    name: field,
+    value: fields[field],
+    error: errors[field],
+    onChange: (event: { target: { value: string } }) => {
+      const next = { ...fields, [field]: event.target.value };
+      setFields(next);
+      if (errors[field]) check(next, field);
+    },
+    onBlur: () => {
+      if (fields[field]) check(fields, field);
+    },
+  });
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setPending(true);
-    setError(null);
-    const result = await signIn("credentials", {
-      username: textField(form, "username"),
-      password: textField(form, "password"),
-      redirect: false,
-    });
-    setPending(false);
-    if (!result?.ok) {
-      setError(!result?.error || result.error === "CredentialsSignin" ? "Invalid username or password" : result.error);
+    const result = validateForm(loginInputSchema, fields);
+    if (!result.ok) {
+      setErrors(result.errors);
       return;
     }
-    router.push(callbackUrl);
+    setPending(true);
+    setFormError(null);
+    const response = await signIn("credentials", { ...result.data, redirect: false }).catch(() => undefined);
+    if (!response?.ok) {
+      setPending(false);
+      // next-auth reports the provider's message; "CredentialsSignin" is its generic refusal.
+      setFormError(!response ? "The server could not be reached; try again." : !response.error || response.error === "CredentialsSignin" ? "Invalid username or password" : response.error);
+      return;
+    }
+    const session = await getSession();
+    router.replace(callbackUrl ?? landingPathFor(session?.user.role));
     router.refresh();
   }
 
   return (
-    <form onSubmit={onSubmit} className="flex flex-col gap-4" noValidate>
-      <FormField label="Username" name="username" autoComplete="username" required />
-      <FormField label="Password" name="password" type="password" autoComplete="current-password" required />
-      {error && (
-        <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">
-          {error}
-        </p>
-      )}
-      <button type="submit" disabled={pending} className="rounded bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
+    // method="post": should the script not have loaded, the browser must not put the password in the URL.
+    <form method="post" onSubmit={(event) => void onSubmit(event)} className="flex flex-col gap-2" noValidate>
+      <FormError message={formError} />
+      <InputField label="Username" autoComplete="username" autoCapitalize="none" spellCheck={false} required {...bind("username")} />
+      <InputField label="Password" type="password" autoComplete="current-password" required {...bind("password")} />
+      <Button type="submit" busy={pending} className="mt-1">
         {pending ? "Signing in…" : "Sign in"}
-      </button>
-      <p className="text-sm text-slate-600">
+      </Button>
+      <p className="mt-2 text-sm text-slate-700">
         No account yet?{" "}
-        <Link className="text-emerald-700 underline" href="/register">
+        <Link className="font-medium text-emerald-800 underline" href="/register">
           Create one
         </Link>
       </p>

@@ -1,11 +1,23 @@
 "use client";
 
 import { signOut } from "next-auth/react";
+import { useState } from "react";
+import { Button } from "../ui/button.tsx";
 
+/** Ends the session (the next-auth cookie) and returns to the sign-in page. */
 export function SignOutButton() {
+  const [pending, setPending] = useState(false);
   return (
-    <button type="button" onClick={() => void signOut({ callbackUrl: "/" })} className="rounded border border-slate-300 px-4 py-2 hover:bg-white">
+    <Button
+      variant="secondary"
+      size="sm"
+      busy={pending}
+      onClick={() => {
+        setPending(true);
+        void signOut({ callbackUrl: "/signin" });
+      }}
+    >
       Sign out
-    </button>
+    </Button>
   );
 }

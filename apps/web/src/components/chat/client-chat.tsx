@@ -126,10 +126,19 @@ export function ClientChat() {
         onClick={() => (open ? close() : setOpen(true))}
         className="pointer-events-auto inline-flex h-12 items-center gap-2 rounded-full bg-emerald-700 px-5 font-medium text-white shadow-lg hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700"
       >
-        <span aria-hidden>💬</span>
+        <ChatIcon />
         {open ? "Hide chat" : "Support chat"}
         <CountBadge count={chat.unread} label="unread replies" />
       </button>
     </div>
+  );
+}
+
+/** A speech bubble (inline SVG: emoji fonts are not guaranteed on every system). */
+function ChatIcon() {
+  return (
+    <svg aria-hidden viewBox="0 0 24 24" className="size-5" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round">
+      <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12Z" />
+    </svg>
   );
 }

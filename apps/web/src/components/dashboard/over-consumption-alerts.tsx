@@ -27,8 +27,9 @@ function fromLive(alert: AlertCreated): PendingAlert {
 
 /**
  * The red over-consumption modal: shown the moment `alert:created` arrives, and on the next visit
- * for alerts never acknowledged. "Acknowledge" marks the alert seen for good; "Remind me later" (or
- * Escape) only hides it until the next visit. Several alerts are shown one after another.
+ * for alerts never acknowledged. "Acknowledge" marks the alert seen for good and shows the next one;
+ * "Remind me later" (or Escape) hides every waiting alert until the next visit — a new alert still
+ * opens the modal at once.
  */
 export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefined }) {
   const trpc = useTRPC();
@@ -56,6 +57,7 @@ export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefin
   const current = queue[0];
 
   const hide = (ids: string[]) => setHidden((previous) => new Set([...previous, ...ids]));
+  const remindLater = () => hide(queue.map((a) => a.id));
   const acknowledgeCurrent = () => {
     if (!current) return;
     hide([current.id]);
@@ -70,7 +72,7 @@ export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefin
   return (
     <Modal
       open={current !== undefined}
-      onClose={() => current && hide([current.id])}
+      onClose={remindLater}
       role="alertdialog"
       tone="danger"
       title="Over-consumption alert"
@@ -97,7 +99,7 @@ export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefin
           </dl>
           {queue.length > 1 && <p className="text-sm">1 of {queue.length} unacknowledged alerts</p>}
           <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-            <Button variant="secondary" onClick={() => hide([current.id])}>
+            <Button variant="secondary" onClick={remindLater}>
               Remind me later
             </Button>
             {queue.length > 1 && (

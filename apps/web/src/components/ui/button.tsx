@@ -1,6 +1,6 @@
 import type { ButtonHTMLAttributes } from "react";
 
-type Variant = "primary" | "secondary" | "danger" | "ghost";
+type Variant = "primary" | "secondary" | "danger" | "ghost" | "ghost-danger";
 type Size = "sm" | "md";
 
 const VARIANTS: Record<Variant, string> = {
@@ -8,6 +8,7 @@ const VARIANTS: Record<Variant, string> = {
   secondary: "border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 disabled:text-slate-500",
   danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-red-700/60",
   ghost: "text-slate-700 hover:bg-slate-200/70 disabled:text-slate-400",
+  "ghost-danger": "text-red-700 hover:bg-red-50 disabled:text-slate-400",
 };
 
 const SIZES: Record<Size, string> = {

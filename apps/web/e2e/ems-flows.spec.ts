@@ -1,0 +1,233 @@
+import type { Page } from "@playwright/test";
+import { publishReadings } from "./support/readings.ts";
+import { E2E_AUTH_SECRET, SEEDED_ADMIN, expect, expectNoSeriousA11yViolations, newSession, screenshot, signIn, test } from "./support/fixtures.ts";
+
+/**
+ * The main flows against the whole running system (web, chat, balancer, monitoring, PostgreSQL,
+ * RabbitMQ), in order: each test builds on what the previous one did, as one story.
+ */
+test.describe.configure({ mode: "serial" });
+
+const run = Date.now().toString(36).slice(-5);
+const alice = { username: `alice-${run}`, password: "alice-password", name: "Alice Example" };
+const bob = { username: `bob-${run}`, password: "bob-password", name: "Bob Example" };
+const device = { name: `Kitchen meter ${run}`, limit: "0.5" };
+
+const OVER_LIMIT_RED = "#dc2626";
+const HOUR_MS = 3_600_000;
+
+let admin: Page;
+let alicePage: Page;
+let deviceId: string;
+
+test.afterAll(async () => {
+  await admin?.context().close();
+  await alicePage?.context().close();
+});
+
+test("sign-in explains what is wrong, inline and from the server", async ({ page }, testInfo) => {
+  await page.goto("/signin");
+  await screenshot(page, testInfo, "01-sign-in");
+  await expectNoSeriousA11yViolations(page, "the sign-in page");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByLabel("Username")).toHaveAccessibleDescription(/username is required/i);
+  await page.getByLabel("Username").fill(SEEDED_ADMIN.username);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Invalid username or password" })).toBeVisible();
+
+  await page.goto("/register");
+  await page.getByLabel("Username").fill("x");
+  await page.getByLabel("Password").focus();
+  await expect(page.getByLabel("Username")).toHaveAccessibleDescription(/3-32 characters/);
+  await screenshot(page, testInfo, "02-register");
+  await expectNoSeriousA11yViolations(page, "the registration page");
+});
+
+test("the admin creates two clients and a device with a low limit, and assigns it", async ({ browser, baseURL }, testInfo) => {
+  admin = await newSession(browser, baseURL ?? "");
+  await signIn(admin, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
+
+  for (const client of [alice, bob]) {
+    await admin.getByRole("button", { name: "New user" }).click();
+    const dialog = admin.getByRole("dialog", { name: "New user" });
+    await dialog.getByLabel("Username").fill(client.username);
+    await dialog.getByLabel("Password", { exact: true }).fill(client.password);
+    await dialog.getByLabel("Full name").fill(client.name);
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(admin.getByRole("status").filter({ hasText: `User ${client.username} created` })).toBeVisible();
+  }
+  await expect(admin.getByRole("row", { name: new RegExp(alice.username) })).toContainText("Client");
+  await screenshot(admin, testInfo, "10-admin-users");
+  await expectNoSeriousA11yViolations(admin, "the users table");
+
+  await admin.getByRole("link", { name: "Devices" }).click();
+  await admin.getByRole("button", { name: "New device" }).click();
+  const dialog = admin.getByRole("dialog", { name: "New device" });
+  await dialog.getByLabel("Name").fill(device.name);
+  await dialog.getByLabel("Max hourly consumption (kWh)").fill("-1");
+  await dialog.getByRole("button", { name: "Create device" }).click();
+  await expect(dialog.getByLabel("Max hourly consumption (kWh)")).toHaveAccessibleDescription(/Max hourly consumption must be a non-negative number/);
+  await dialog.getByLabel("Max hourly consumption (kWh)").fill(device.limit);
+  await dialog.getByLabel("Address (optional)").fill("12 Test Street");
+  await dialog.getByRole("button", { name: "Create device" }).click();
+  await expect(admin.getByRole("status").filter({ hasText: `Device ${device.name} created` })).toBeVisible();
+
+  const owner = admin.getByLabel(`Owner of ${device.name}`);
+  await owner.selectOption({ label: alice.username });
+  await expect(admin.getByRole("status").filter({ hasText: `${device.name} assigned to ${alice.username}` })).toBeVisible();
+  await expect(owner).toHaveValue(/^[0-9a-f-]{36}$/);
+  await screenshot(admin, testInfo, "11-admin-devices");
+  await expectNoSeriousA11yViolations(admin, "the devices table");
+});
+
+test("the client signs in, lands on the dashboard and sees the device", async ({ browser, baseURL }, testInfo) => {
+  alicePage = await newSession(browser, baseURL ?? "");
+  await signIn(alicePage, alice.username, alice.password, /\/dashboard$/);
+  const deviceButton = alicePage.getByRole("button", { name: new RegExp(device.name) });
+  await expect(deviceButton).toHaveAttribute("aria-pressed", "true");
+  await expect(deviceButton).toContainText("limit 0.5 kWh");
+  await expect(alicePage.getByText("12 Test Street")).toBeVisible();
+  await expect(alicePage.getByTestId("day-total")).toContainText("0 kWh");
+  await expect(alicePage.getByText("Live", { exact: true }).first()).toBeVisible();
+  // The device's id, for the readings below (the tRPC answer the page itself used).
+  deviceId = await alicePage.evaluate(async () => {
+    const response = await fetch("/api/trpc/devices.list?input=%7B%7D");
+    const body = (await response.json()) as { result: { data: { json: { id: string }[] } } };
+    return body.result.data.json[0]?.id ?? "";
+  });
+  expect(deviceId).toMatch(/^[0-9a-f-]{36}$/);
+  await screenshot(alicePage, testInfo, "20-dashboard");
+  await expectNoSeriousA11yViolations(alicePage, "the client dashboard");
+});
+
+test("readings update the chart without a reload and raise the red alert", async ({ system }, testInfo) => {
+  // All readings must fall in one clock hour: close to the hour's end, wait for the next one.
+  const untilNextHour = HOUR_MS - (Date.now() % HOUR_MS);
+  if (untilNextHour < 45_000) await alicePage.waitForTimeout(untilNextHour + 1_000);
+  await alicePage.evaluate(() => ((window as { sameDocument?: boolean }).sameDocument = true));
+
+  // Monitoring counts readings only once the device's sync event reached it: keep sending small ones.
+  await expect(async () => {
+    await publishReadings(system.queuePrefix, [{ deviceId, timestamp: Date.now(), kwh: 0.05 }]);
+    await expect(alicePage.getByTestId("day-total")).not.toContainText(": 0 kWh", { timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(alicePage.locator(`[data-testid="consumption-chart"] path[fill="${OVER_LIMIT_RED}"]`)).toHaveCount(0);
+
+  const now = Date.now();
+  await publishReadings(system.queuePrefix, [
+    { deviceId, timestamp: now - 2, kwh: 0.3 },
+    { deviceId, timestamp: now - 1, kwh: 0.3 },
+  ]);
+
+  const alert = alicePage.getByRole("alertdialog", { name: "Over-consumption alert" });
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText(device.name);
+  await expect(alert).toContainText("Limit0.5 kWh");
+  await expect(alicePage.getByTestId("day-total")).toContainText("1 hour over the limit");
+  await expect(alicePage.locator(`[data-testid="consumption-chart"] path[fill="${OVER_LIMIT_RED}"]`)).toHaveCount(1);
+  expect(await alicePage.evaluate(() => (window as { sameDocument?: boolean }).sameDocument)).toBe(true);
+
+  // Focus starts on Acknowledge and Tab never leaves the dialog.
+  await expect(alert.getByRole("button", { name: "Acknowledge", exact: true })).toBeFocused();
+  for (let step = 0; step < 4; step++) {
+    await alicePage.keyboard.press("Tab");
+    expect(await alert.evaluate((dialog) => dialog.contains(document.activeElement))).toBe(true);
+  }
+  await screenshot(alicePage, testInfo, "21-dashboard-alert");
+  await expectNoSeriousA11yViolations(alicePage, "the dashboard with the alert open");
+
+  // Escape only hides it; the next visit shows it again until it is acknowledged.
+  await alicePage.keyboard.press("Escape");
+  await expect(alert).toBeHidden();
+  await alicePage.reload();
+  await expect(alert).toBeVisible();
+  await alert.getByRole("button", { name: "Acknowledge", exact: true }).click();
+  await expect(alert).toBeHidden();
+  await expect(alicePage.getByRole("list", { name: "Alerts" })).toContainText("Acknowledged");
+  await alicePage.reload();
+  await expect(alicePage.getByTestId("day-total")).toContainText("1 hour over the limit");
+  await expect(alert).toBeHidden();
+});
+
+test("the bot answers with a rule; in Admin mode only the admins see it, and the reply reaches only that client", async ({ browser, baseURL }, testInfo) => {
+  const chat = alicePage.getByRole("region", { name: "Support chat" });
+  await alicePage.getByRole("button", { name: /Support chat/ }).click();
+  await expect(chat.getByText("Live", { exact: true })).toBeVisible();
+  const box = chat.getByLabel("Message to the bot");
+  await box.fill("How do I read the chart?");
+  await box.press("Enter");
+  const ruleReply = chat.locator('li[data-source="rule"]');
+  await expect(ruleReply).toBeVisible();
+  await expect(ruleReply).toContainText("Rule");
+  await screenshot(alicePage, testInfo, "22-dashboard-chat-bot");
+
+  // Bob, another client, has his own chat open all along.
+  const bobPage = await newSession(browser, baseURL ?? "");
+  await signIn(bobPage, bob.username, bob.password, /\/dashboard$/);
+  await expect(bobPage.getByText("No devices yet")).toBeVisible();
+  await bobPage.getByRole("button", { name: /Support chat/ }).click();
+  const bobChat = bobPage.getByRole("region", { name: "Support chat" });
+  await expect(bobChat.getByText("Live", { exact: true })).toBeVisible();
+
+  await chat.getByRole("radio", { name: "Admin" }).check();
+  const adminBox = chat.getByLabel("Message to the administrators");
+  await adminBox.fill("Please raise my limit to 2 kWh");
+  await adminBox.press("Enter");
+  await expect(chat.locator('li[data-source="client"]').filter({ hasText: "Please raise my limit" })).toContainText("You → Admin");
+
+  // The admin, on another page of the console, sees the unread badge appear.
+  const inboxLink = admin.getByRole("link", { name: /Chat inbox/ });
+  await expect(inboxLink).toContainText("1 unread messages");
+  await inboxLink.click();
+  const conversation = admin.getByRole("button", { name: new RegExp(alice.username) });
+  await expect(conversation).toContainText("1 unread");
+  await screenshot(admin, testInfo, "12-admin-inbox");
+  await conversation.click();
+  const thread = admin.getByRole("region", { name: `Conversation with ${alice.username}` });
+  await expect(thread).toContainText("Please raise my limit to 2 kWh");
+  await expect(inboxLink).not.toContainText("unread");
+  const reply = thread.getByLabel(`Reply to ${alice.username}`);
+  await reply.fill("Done: your limit is now 2 kWh");
+  await reply.press("Enter");
+  await expect(thread.locator('li[data-source="admin"]')).toContainText("Done: your limit is now 2 kWh");
+  await screenshot(admin, testInfo, "13-admin-conversation");
+  await expectNoSeriousA11yViolations(admin, "the chat inbox");
+
+  const adminReply = chat.locator('li[data-source="admin"]');
+  await expect(adminReply).toContainText("Done: your limit is now 2 kWh");
+  await expect(adminReply).toContainText("Admin");
+  await screenshot(alicePage, testInfo, "23-dashboard-chat-admin-reply");
+  await expectNoSeriousA11yViolations(alicePage, "the dashboard with the chat open");
+
+  // Bob got nothing of Alice's conversation, live or in his history.
+  await expect(bobChat.getByText("Done: your limit is now 2 kWh")).toHaveCount(0);
+  await expect(bobChat.getByText("Please raise my limit")).toHaveCount(0);
+  await bobPage.reload();
+  await bobPage.getByRole("button", { name: /Support chat/ }).click();
+  await expect(bobChat.getByText("Ask about your consumption")).toBeVisible();
+  await bobPage.context().close();
+});
+
+test("phone width: the dashboard fits the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
+  const phone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
+  await signIn(phone, alice.username, alice.password, /\/dashboard$/);
+  await expect(phone.getByTestId("day-total")).toContainText("1 hour over the limit");
+  expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(phone, testInfo, "24-dashboard-phone");
+
+  const scripts = await phone.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .map((entry) => entry.name)
+      .filter((url) => url.endsWith(".js")),
+  );
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const url of scripts) {
+    const source = await (await phone.request.get(url)).text();
+    expect(source, url).not.toContain(E2E_AUTH_SECRET);
+    expect(source, url).not.toContain("ems-development-secret");
+    expect(source, url).not.toMatch(/postgres(ql)?:\/\//);
+  }
+  await phone.context().close();
+});

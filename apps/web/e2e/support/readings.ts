@@ -1,0 +1,28 @@
+import { serializeMeasurement } from "@ems/contracts/measurement";
+import { queueNames } from "@ems/contracts/queues";
+import { Broker, consoleLogger } from "@ems/messaging";
+
+export interface Reading {
+  deviceId: string;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  kwh: number;
+}
+
+/**
+ * Publishes readings the way a meter does: the contract's body on `sensor.data.queue` (this run's
+ * prefixed name), each confirmed by the broker before the call returns.
+ */
+export async function publishReadings(queuePrefix: string, readings: Reading[], rabbitmqUrl = "amqp://guest:guest@127.0.0.1:5672"): Promise<void> {
+  const broker = new Broker({ url: rabbitmqUrl, name: "e2e-meter", log: consoleLogger("e2e-meter", "warn") });
+  await broker.start();
+  try {
+    const queue = queueNames(queuePrefix).sensorData;
+    for (const reading of readings) {
+      const body = serializeMeasurement({ deviceId: reading.deviceId, timestamp: reading.timestamp, value: reading.kwh });
+      await broker.sendToQueue(queue, body, { persistent: true, contentType: "application/json" });
+    }
+  } finally {
+    await broker.close();
+  }
+}
