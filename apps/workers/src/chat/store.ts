@@ -23,14 +23,10 @@ interface MessageRow {
   created_at: Date;
 }
 
-interface InboxRow extends MessageRow {
+/** A message with its conversation's client and the administrators' unread count. */
+interface ConversationRow extends MessageRow {
   client_username: string;
   unread: number;
-}
-
-interface StoredRow extends MessageRow {
-  client_username: string;
-  admin_unread: number;
 }
 
 /** A message just stored, with what its conversation's row in the administrators' inbox now shows. */
@@ -72,7 +68,7 @@ export class ChatStore {
    * statement that also returns what the administrators' inbox row now shows.
    */
   async addClientMessage(client: ChatUser, mode: ChatMode, body: string): Promise<StoredMessage> {
-    const [row] = await this.db.$queryRaw<StoredRow[]>`
+    const [row] = await this.db.$queryRaw<ConversationRow[]>`
       WITH c AS (
         INSERT INTO conversations (client_id, client_username) VALUES (${client.id}::uuid, ${client.username})
         ON CONFLICT (client_id) DO UPDATE
@@ -84,7 +80,7 @@ export class ChatStore {
         RETURNING id, sender_id, source, mode, body, created_at
       )
       -- The statement's snapshot predates the new message, so it is added to the count here.
-      SELECT m.*, c.client_id, c.client_username, ${ADMIN_UNREAD} + (m.mode = 'admin')::int AS admin_unread
+      SELECT m.*, c.client_id, c.client_username, ${ADMIN_UNREAD} + (m.mode = 'admin')::int AS unread
         FROM c, m`;
     if (!row) throw new Error("storing a client message returned no row");
     return toStoredMessage(row);
@@ -92,7 +88,7 @@ export class ChatStore {
 
   /** Stores a bot reply, timed strictly after its question so that history always shows them in order. */
   async addBotReply(question: ChatMessage, source: "rule" | "ai" | "fallback", body: string): Promise<ChatMessage | null> {
-    const [row] = await this.db.$queryRaw<StoredRow[]>`
+    const [row] = await this.db.$queryRaw<ConversationRow[]>`
       WITH c AS (${touchConversation(question.clientId)}), m AS (
         INSERT INTO messages (conversation_id, sender_id, source, mode, body, created_at)
         SELECT c.id, NULL, ${source}::message_source, 'bot', ${body},
@@ -100,7 +96,7 @@ export class ChatStore {
           FROM c
         RETURNING id, sender_id, source, mode, body, created_at
       )
-      SELECT m.*, c.client_id, c.client_username, 0 AS admin_unread FROM c, m`;
+      SELECT m.*, c.client_id, c.client_username, 0 AS unread FROM c, m`;
     return row ? toChatMessage(row) : null;
   }
 
@@ -109,7 +105,7 @@ export class ChatStore {
    * administrators (answering means having read it). Null when that client has no conversation.
    */
   async addAdminReply(admin: ChatUser, clientId: string, body: string): Promise<StoredMessage | null> {
-    const [row] = await this.db.$queryRaw<StoredRow[]>`
+    const [row] = await this.db.$queryRaw<ConversationRow[]>`
       WITH c AS (${touchConversation(clientId)}), m AS (
         INSERT INTO messages (conversation_id, sender_id, source, mode, body)
         SELECT c.id, ${admin.id}::uuid, 'admin', 'admin', ${body} FROM c
@@ -121,7 +117,7 @@ export class ChatStore {
           SET last_read_at = GREATEST(conversation_reads.last_read_at, EXCLUDED.last_read_at)
       )
       -- Everything up to the reply is read now; only a message racing with it could be newer.
-      SELECT m.*, c.client_id, c.client_username, 0 AS admin_unread FROM c, m`;
+      SELECT m.*, c.client_id, c.client_username, 0 AS unread FROM c, m`;
     return row ? toStoredMessage(row) : null;
   }
 
@@ -194,7 +190,7 @@ export class ChatStore {
   }
 
   private async inboxRows(filter: Prisma.Sql, limit: number): Promise<InboxEntry[]> {
-    const rows = await this.db.$queryRaw<InboxRow[]>`
+    const rows = await this.db.$queryRaw<ConversationRow[]>`
       SELECT ${MESSAGE_COLUMNS}, c.client_username, ${ADMIN_UNREAD} AS unread
         FROM conversations c
         CROSS JOIN LATERAL (
@@ -215,8 +211,8 @@ export class ChatStore {
   }
 }
 
-function toStoredMessage(row: StoredRow): StoredMessage {
-  return { message: toChatMessage(row), username: row.client_username, adminUnread: row.admin_unread };
+function toStoredMessage(row: ConversationRow): StoredMessage {
+  return { message: toChatMessage(row), username: row.client_username, adminUnread: row.unread };
 }
 
 function toChatMessage(row: MessageRow): ChatMessage {
