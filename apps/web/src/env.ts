@@ -1,6 +1,8 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the web process's environment */
+import "server-only";
 import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
+import { withSecretFiles } from "@ems/config/secrets";
 
 /**
  * The web process's settings, parsed once with zod. The five *_DATABASE_URL variables belong to
@@ -8,12 +10,15 @@ import { z } from "zod";
  *
  * AUTH_SECRET signs next-auth session cookies and every EMS token (REST Bearer and Socket.IO
  * handshake); the chat process must be given the same value. Outside production a fixed development
- * secret is used so that `npm run dev` works without configuration.
+ * secret is used so that `npm run dev` works without configuration. AUTH_SECRET_FILE (Docker secrets)
+ * works too. Server code only: the browser learns the chat URL from `chat.socketToken`.
  */
 const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
 const isProduction = process.env.NODE_ENV === "production";
 // `next build` runs with NODE_ENV=production but has no secrets; it sets this to defer the check to start-up.
 const skipValidation = process.env.SKIP_ENV_VALIDATION === "1";
+
+const source = withSecretFiles(process.env, ["AUTH_SECRET"]);
 
 export const env = createEnv({
   server: {
@@ -36,7 +41,16 @@ export const env = createEnv({
     /** Where the browser opens the Socket.IO connection; empty means same origin (behind Traefik). */
     NEXT_PUBLIC_CHAT_URL: z.union([z.url(), z.literal("")]).default("http://localhost:4000"),
   },
-  experimental__runtimeEnv: {
+  runtimeEnv: {
+    AUTH_SECRET: source.AUTH_SECRET,
+    NEXTAUTH_URL: source.NEXTAUTH_URL,
+    SESSION_MAX_AGE_SECONDS: source.SESSION_MAX_AGE_SECONDS,
+    RABBITMQ_URL: source.RABBITMQ_URL,
+    QUEUE_PREFIX: source.QUEUE_PREFIX,
+    OUTBOX_RELAY: source.OUTBOX_RELAY,
+    OUTBOX_POLL_INTERVAL_MS: source.OUTBOX_POLL_INTERVAL_MS,
+    LOG_LEVEL: source.LOG_LEVEL,
+    // Spelled out so that Next.js inlines it at build time.
     NEXT_PUBLIC_CHAT_URL: process.env.NEXT_PUBLIC_CHAT_URL,
   },
   skipValidation,
