@@ -1,7 +1,16 @@
 import { NOTIFICATION_ROUTING_KEYS } from "@ems/contracts/queues";
 import type { AlertCreated, ConsumptionUpdated } from "@ems/contracts/notifications";
 import type { Broker, Logger } from "@ems/messaging";
+import { hourStart as hourStartOf } from "@ems/contracts/measurement";
 import type { HourTotal } from "./ingest.ts";
+
+const HOUR_MS = 3_600_000;
+/**
+ * Live consumption updates are for the hours a viewer sees changing: the current UTC hour and the one
+ * before (its last readings arrive just after the hour turns). Replaying older history updates the
+ * stored totals, which charts load on request, without a push per device-hour.
+ */
+const LIVE_HOURS_BEFORE_CURRENT = 1;
 
 export interface NotifierOptions {
   exchange: string;
@@ -19,7 +28,7 @@ export interface NotifierOptions {
 
 /**
  * Publishes monitoring → chat notifications on the notifications topic exchange, for devices that
- * have an owner: `alert.created` at once (retried), `consumption.updated` coalesced.
+ * have an owner: `alert.created` at once (retried), `consumption.updated` for live hours, coalesced.
  *
  * Notifications are sent after the readings' transaction committed and their messages were acked, so
  * they are at-most-once: if the process dies in between, the stored alert is still shown in the alert
@@ -41,7 +50,8 @@ export class Notifier {
   }
 
   /** Queues the notifications for one committed batch's device-hours. */
-  notify(hourTotals: readonly HourTotal[]): void {
+  notify(hourTotals: readonly HourTotal[], now: number = Date.now()): void {
+    const oldestLiveHour = hourStartOf(now) - LIVE_HOURS_BEFORE_CURRENT * HOUR_MS;
     for (const total of hourTotals) {
       if (total.ownerId === null) continue;
       const hourStart = total.hourStart.toISOString();
@@ -57,6 +67,7 @@ export class Notifier {
         };
         this.track(this.publishAlert(alert));
       }
+      if (total.hourStart.getTime() < oldestLiveHour) continue;
       const update: ConsumptionUpdated = { deviceId: total.deviceId, ownerId: total.ownerId, hourStart, total: total.totalKwh };
       this.pendingConsumption.set(`${total.deviceId}@${hourStart}`, update);
     }
