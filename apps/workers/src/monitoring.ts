@@ -4,7 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { consoleLogger } from "@ems/messaging";
-import { monitoringDatabaseUrl, monitoringEnv as env } from "./monitoring/env.ts";
+import { databaseUrls } from "@ems/db/env";
+import { monitoringEnv as env } from "./monitoring/env.ts";
 import { startMonitoring } from "./monitoring/monitoring.ts";
 import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
@@ -34,7 +35,7 @@ const monitoring = await startMonitoring({
   queuePrefix: env.QUEUE_PREFIX,
   partitionCount: env.PARTITION_COUNT,
   partitionIndex,
-  databaseUrl: monitoringDatabaseUrl(env),
+  databaseUrl: databaseUrls.monitoring,
   databasePoolSize: env.MONITORING_DB_POOL_SIZE,
   prefetch: env.MONITORING_PREFETCH,
   batchSize: env.MONITORING_BATCH_SIZE,

@@ -2,18 +2,17 @@
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { withSecretFiles } from "@ems/config/secrets";
-import { defaultDatabaseUrl } from "@ems/db/databases";
 import { sharedEnvSchema } from "../shared/env.ts";
 
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
-/** The monitoring process's settings, parsed once at start-up (`*_FILE` works for the secrets listed below). */
+/**
+ * The monitoring process's settings, parsed once at start-up. The database URL (MONITORING_DATABASE_URL,
+ * with MONITORING_DATABASE_PASSWORD[_FILE]) is read by @ems/db/env, like every database URL.
+ */
 export const monitoringEnv = createEnv({
   server: {
     ...sharedEnvSchema,
-    MONITORING_DATABASE_URL: z.url().default(defaultDatabaseUrl("monitoring")),
-    /** Optional password kept out of the URL (Docker secret: MONITORING_DATABASE_PASSWORD_FILE). */
-    MONITORING_DATABASE_PASSWORD: z.string().optional(),
     /** The partition this replica consumes; `--partition i` overrides it. */
     PARTITION_INDEX: z.coerce.number().int().min(0).optional(),
     /** Swarm's {{.Task.Slot}} (1-based): partition = slot - 1 when neither --partition nor PARTITION_INDEX is given. */
@@ -27,13 +26,6 @@ export const monitoringEnv = createEnv({
     MONITORING_RETRY_DELAY_MS: count(0, 60_000, 1_000),
     MONITORING_STATS_INTERVAL_MS: count(0, 3_600_000, 10_000),
   },
-  runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL", "MONITORING_DATABASE_PASSWORD"]),
+  runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL"]),
   emptyStringAsUndefined: true,
 });
-
-/** The database URL with the separately supplied password filled in. */
-export function monitoringDatabaseUrl(env: typeof monitoringEnv): string {
-  const url = new URL(env.MONITORING_DATABASE_URL);
-  if (env.MONITORING_DATABASE_PASSWORD) url.password = env.MONITORING_DATABASE_PASSWORD;
-  return url.toString();
-}

@@ -3,7 +3,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Measurement } from "@ems/contracts/measurement";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
-import { testEnv, testLogger } from "../shared/testing.ts";
+import { databaseUrls } from "@ems/db/env";
+import { testLogger } from "../shared/testing.ts";
 import { createPool } from "./database.ts";
 import { ingestReadings } from "./ingest.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
@@ -14,7 +15,7 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // 2026-11-20 10:00 UTC
 let pool: pg.Pool;
 
 beforeAll(() => {
-  pool = createPool(testEnv.MONITORING_DATABASE_URL, 4, testLogger);
+  pool = createPool(databaseUrls.monitoring, 4, testLogger);
 });
 afterAll(async () => {
   await pool.end();

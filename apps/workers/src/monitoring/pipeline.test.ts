@@ -6,6 +6,7 @@ import { alertCreatedSchema, consumptionUpdatedSchema } from "@ems/contracts/not
 import { NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { partitionOf } from "@ems/hashing";
+import { databaseUrls } from "@ems/db/env";
 import { startBalancer, type RunningBalancer } from "../balancer/balancer.ts";
 import { QueueProbe, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startMonitoring, type MonitoringConfig, type RunningMonitoring } from "./monitoring.ts";
@@ -35,7 +36,7 @@ const baseConfig = (partitionIndex: number): MonitoringConfig => ({
   queuePrefix: prefix,
   partitionCount: PARTITIONS,
   partitionIndex,
-  databaseUrl: testEnv.MONITORING_DATABASE_URL,
+  databaseUrl: databaseUrls.monitoring,
   databasePoolSize: 2,
   prefetch: 200,
   batchSize: 100,
@@ -57,7 +58,7 @@ beforeAll(async () => {
   await probe.declare(names, PARTITIONS);
   deadLetters = await probe.record(names.deadLetter);
   notifications = await probe.record(names.chatNotifications);
-  db = new pg.Pool({ connectionString: testEnv.MONITORING_DATABASE_URL, max: 2 });
+  db = new pg.Pool({ connectionString: databaseUrls.monitoring, max: 2 });
   balancer = await startBalancer({ rabbitmqUrl: testEnv.RABBITMQ_URL, queuePrefix: prefix, partitionCount: PARTITIONS, prefetch: 100, statsIntervalMs: 0, log: testLogger });
   replicas = await Promise.all([0, 1].map((i) => startMonitoring(baseConfig(i))));
 });

@@ -1,18 +1,17 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the environment of worker tests */
 import { randomBytes } from "node:crypto";
 import { createEnv } from "@t3-oss/env-core";
-import { z } from "zod";
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { DEAD_LETTER_REASON_HEADER, type QueueNames } from "@ems/contracts/queues";
 import { declareTopology, deleteTopology, type Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "./env.ts";
 
 /**
- * Settings for the workers' integration tests. The *_DATABASE_URL variables point at this run's
- * throw-away databases (set by test/global-setup.ts); RabbitMQ is the local broker.
+ * Settings for the workers' integration tests: RabbitMQ is the local broker. The database URLs
+ * (`databaseUrls` of @ems/db/env) point at this run's throw-away databases, set by test/global-setup.ts.
  */
 export const testEnv = createEnv({
-  server: { ...sharedEnvSchema, MONITORING_DATABASE_URL: z.url() },
+  server: sharedEnvSchema,
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
 });
