@@ -23,7 +23,7 @@ if (parsed.help) {
 const { config } = parsed;
 
 const names = queueNames(env.QUEUE_PREFIX);
-const broker = new Broker({ url: env.RABBITMQ_URL, name: "simulator", log });
+const broker = new Broker({ url: env.RABBITMQ_URL, name: `${env.QUEUE_PREFIX}simulator`, log });
 await broker.onConnect((channel) => declareTopology(channel, names, env.PARTITION_COUNT));
 await broker.start().catch(exitOnStartupFailure(log));
 

@@ -39,7 +39,8 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
   const partitionQueues = Array.from({ length: partitionCount }, (_, i) => names.partition(i));
   const counts: BalancerCounts = { forwarded: new Array<number>(partitionCount).fill(0), deadLettered: 0 };
 
-  const broker = new Broker({ url: config.rabbitmqUrl, name: "balancer", log, deadLetterQueue: names.deadLetter });
+  // The connection name carries the queue prefix, so each environment's connections are told apart.
+  const broker = new Broker({ url: config.rabbitmqUrl, name: `${config.queuePrefix}balancer`, log, deadLetterQueue: names.deadLetter });
   await broker.onConnect((channel) => declareTopology(channel, names, partitionCount));
   await broker.start();
   await broker.consume(names.sensorData, { prefetch: config.prefetch }, async (delivery) => {

@@ -12,8 +12,9 @@ export interface Queryable {
   query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
 }
 
-export function createPool(connectionString: string, maxConnections: number, log: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: maxConnections, application_name: "ems-monitoring" });
+/** `applicationName` shows in pg_stat_activity, e.g. ems-monitoring-0. */
+export function createPool(connectionString: string, maxConnections: number, applicationName: string, log: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max: maxConnections, application_name: applicationName });
   // An idle connection dropped by a PostgreSQL restart emits here; without a listener the process
   // would crash. The pool replaces it on the next query; failed batches are retried by requeueing.
   pool.on("error", (error) => log.warn(`idle PostgreSQL connection failed: ${error.message}`));

@@ -15,7 +15,7 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // 2026-11-20 10:00 UTC
 let pool: pg.Pool;
 
 beforeAll(() => {
-  pool = createPool(databaseUrls.monitoring, 4, testLogger);
+  pool = createPool(databaseUrls.monitoring, 4, "ems-monitoring-test", testLogger);
 });
 afterAll(async () => {
   await pool.end();

@@ -66,9 +66,10 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   const names = queueNames(config.queuePrefix);
   const partitionQueue = names.partition(config.partitionIndex);
   const counts: MonitoringCounts = { counted: 0, duplicates: 0, deadLettered: 0, batches: 0, syncApplied: 0, syncStale: 0 };
-  const pool = createPool(config.databaseUrl, config.databasePoolSize, log);
+  const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${config.partitionIndex}`, log);
 
-  const name = `monitoring-${config.partitionIndex}`;
+  // Connection names carry the queue prefix, so each environment's connections are told apart.
+  const name = `${config.queuePrefix}monitoring-${config.partitionIndex}`;
   const publisher = new Broker({ url: config.rabbitmqUrl, name: `${name}-notifications`, log });
   const consumer = new Broker({ url: config.rabbitmqUrl, name, log, deadLetterQueue: names.deadLetter });
   for (const broker of [publisher, consumer]) {

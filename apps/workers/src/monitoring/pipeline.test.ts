@@ -8,7 +8,7 @@ import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { partitionOf } from "@ems/hashing";
 import { databaseUrls } from "@ems/db/env";
 import { startBalancer, type RunningBalancer } from "../balancer/balancer.ts";
-import { QueueProbe, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
+import { QueueProbe, closeBrokerConnection, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startMonitoring, type MonitoringConfig, type RunningMonitoring } from "./monitoring.ts";
 
 /**
@@ -202,6 +202,35 @@ describe("data plane: balancer → monitoring replicas", () => {
     // (Only for live hours: the previous hour T0 + HOUR, not the older hour T0.)
     expect(updates.at(-1)).toEqual({ deviceId, ownerId: secondOwner, hourStart: new Date(T0 + HOUR).toISOString(), total: "1.5" });
     expect(updates.filter((u) => u.hourStart === new Date(T0).toISOString())).toEqual([]);
+  });
+
+  it("keeps totals exact when PostgreSQL and RabbitMQ connections fail mid-stream", async () => {
+    const devices = await Promise.all(Array.from({ length: 6 }, () => createDevice()));
+    const published: [string, number, number][] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const [d, deviceId] of devices.entries()) published.push([deviceId, T0 + i * 60_000, (d * 40 + i + 1) / 1000]);
+    }
+    const failures = async (index: number) => {
+      if (index === 60) {
+        // Every monitoring connection to PostgreSQL dies, as in a database restart.
+        await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ems-monitoring-%' AND datname = current_database()");
+      }
+      if (index === 120) await closeBrokerConnection(`${prefix}monitoring-0`);
+      if (index === 160) await closeBrokerConnection(`${prefix}balancer`);
+      if (index === 200) await closeBrokerConnection(`${prefix}monitoring-1`);
+    };
+    for (const [index, [deviceId, timestamp, value]] of published.entries()) {
+      await failures(index);
+      await publishReading(deviceId, timestamp, value);
+    }
+    await eventually("every reading counted", async () => (await readingCount(devices)) === published.length, 30_000);
+    const expected = Object.fromEntries(
+      devices.map((deviceId, d) => {
+        const wattHours = Array.from({ length: 40 }, (_, i) => d * 40 + i + 1).reduce((a, b) => a + b, 0);
+        return [`${deviceId}@${new Date(T0).toISOString()}`, (wattHours / 1000).toString()];
+      }),
+    );
+    expect(await totals(devices)).toEqual(expected);
   });
 
   it("ignores a sync event older than the stored version and stays in sync with deletions", async () => {

@@ -1,10 +1,14 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the environment of worker tests */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { createEnv } from "@t3-oss/env-core";
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { DEAD_LETTER_REASON_HEADER, type QueueNames } from "@ems/contracts/queues";
 import { declareTopology, deleteTopology, type Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "./env.ts";
+
+const run = promisify(execFile);
 
 /**
  * Settings for the workers' integration tests: RabbitMQ is the local broker. The database URLs
@@ -91,3 +95,12 @@ export class QueueProbe {
 
 /** The reason header of a dead-lettered message. */
 export const deadLetterReason = (message: ConsumeMessage): unknown => message.properties.headers?.[DEAD_LETTER_REASON_HEADER];
+
+/** Closes a RabbitMQ connection by its name from the broker's side, as a broker restart would. */
+export async function closeBrokerConnection(connectionName: string): Promise<void> {
+  const { stdout } = await run("rabbitmqctl", ["-q", "list_connections", "pid", "client_properties"]);
+  const line = stdout.split("\n").find((l) => l.includes(`{"connection_name","${connectionName}"}`));
+  const pid = line?.match(/<[^>]+>/)?.[0];
+  if (!pid) throw new Error(`no RabbitMQ connection named ${connectionName}`);
+  await run("rabbitmqctl", ["-q", "close_connection", pid, "test: simulated broker failure"]);
+}
