@@ -8,6 +8,7 @@
 // The last line is one JSON object: {"clients","messages","delivered","lost","p50Ms","p99Ms"}.
 import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { signToken, type TokenSubject } from "@ems/auth/tokens";
@@ -96,7 +97,8 @@ async function run(): Promise<void> {
         }),
       );
     }
-    log(`${options.servers} chat process(es) on ${ports.join(", ")}`);
+    // Figures depend on what else the machine runs: say how busy it was.
+    log(`${options.servers} chat process(es) on ${ports.join(", ")}; load average ${loadavg().map((load) => load.toFixed(1)).join(" ")}`);
 
     const clients = Array.from({ length: options.clients }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-client-${i}`, role: "client" }));
     const admins = Array.from({ length: options.admins }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-admin-${i}`, role: "admin" }));
