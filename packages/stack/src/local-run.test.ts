@@ -19,7 +19,8 @@ describe("local run (npm run dev)", () => {
         ...process.env,
         QUEUE_PREFIX: prefix,
         WEB_PORT: "3190",
-        CHAT_PORT: "4190",
+        // Not 4190: the Fetch standard blocks that port (ManageSieve).
+        CHAT_PORT: "4290",
         CHAT_ALLOWED_ORIGINS: "http://localhost:3190",
         SIMULATOR_SPEED: "600",
         NEXT_TELEMETRY_DISABLED: "1",
@@ -50,7 +51,11 @@ describe("local run (npm run dev)", () => {
       await seen(/all processes stopped cleanly/, 40_000);
       expect(await exited).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      // Never SIGKILL the runner first: its process groups would outlive it.
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+      }
     }
   });
 });

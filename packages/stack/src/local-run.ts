@@ -50,7 +50,18 @@ export function processSpecs(options: LocalRunOptions): ProcessSpec[] {
     { ...worker("chat", "chat"), ready: { url: `http://127.0.0.1:${options.chatPort}/healthz` } },
     worker("balancer", "balancer"),
     ...Array.from({ length: options.partitionCount }, (_, i) => worker(`monitoring-${i}`, "monitoring", ["--partition", String(i)])),
-    worker("simulator", "simulator", ["--devices", options.simulatorDevices.join(","), "--speed", String(options.simulatorSpeed)]),
+    {
+      // Replays today from midnight UTC at the given speed, then continues live: the chart fills at once.
+      ...worker("simulator", "simulator", [
+        ...options.simulatorDevices.flatMap((id) => ["--device", id]),
+        "--start",
+        new Date(new Date().setUTCHours(0, 0, 0, 0)).toISOString(),
+        "--speed",
+        String(options.simulatorSpeed),
+      ]),
+      // The simulator announces what it is about to publish once connected.
+      ready: { log: /device\(s\) from/ },
+    },
   ];
 }
 
@@ -134,6 +145,8 @@ export function startLocalRun(
   const processes = specs.map((spec, index) =>
     startProcess(spec, env, write, `\u001b[${COLOURS[index % COLOURS.length]}m${spec.name.padEnd(width)} |\u001b[0m`),
   );
+  // If the runner itself exits (even on an uncaught error), its children must not live on.
+  process.once("exit", () => processes.forEach((p) => signalProcess(p, "SIGTERM")));
   const stop = async (graceMs = 20_000) => {
     const codes = await Promise.all(processes.map((p) => stopProcess(p, graceMs)));
     return Object.fromEntries(processes.map((p, i) => [p.spec.name, codes[i] ?? null]));
