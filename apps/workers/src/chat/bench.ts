@@ -1,4 +1,4 @@
-// `npm run bench:chat -- --clients 1000 [--admins 3] [--messages 3] [--seconds 10] [--servers 1]`
+// `npm run bench:chat -- --clients 1000 [--admins 3] [--messages 2] [--seconds 10] [--servers 1]`
 //
 // Starts the real chat process(es) (src/chat.ts) on loopback against fresh test databases and a
 // private RabbitMQ prefix, connects N signed-in clients and a few administrators, and has every
@@ -20,7 +20,7 @@ import { deleteTestTopology, freePort, request, startChatProcess, stopChatProces
 const argsSchema = z.object({
   clients: z.coerce.number().int().min(1).max(5_000).default(1_000),
   admins: z.coerce.number().int().min(1).max(20).default(3),
-  messages: z.coerce.number().int().min(1).max(100).default(3),
+  messages: z.coerce.number().int().min(1).max(100).default(2),
   seconds: z.coerce.number().min(1).max(120).default(10),
   servers: z.coerce.number().int().min(1).max(4).default(1),
 });
