@@ -1,4 +1,11 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { NextConfig } from "next";
+
+// The Docker image sets NEXT_OUTPUT=standalone at build time: a self-contained server traced from the
+// monorepo root (the workspace packages live outside apps/web). Local builds keep `next start`.
+// eslint-disable-next-line no-restricted-properties -- build-time switch, read before any env module
+const standalone = process.env.NEXT_OUTPUT === "standalone";
 
 const nextConfig: NextConfig = {
   // The workspace packages ship TypeScript sources (with `.ts` import extensions), compiled here.
@@ -6,6 +13,10 @@ const nextConfig: NextConfig = {
   // Native or Node-only modules are loaded from node_modules at run time instead of being bundled.
   serverExternalPackages: ["@node-rs/argon2", "@prisma/client", "@prisma/adapter-pg", "pg", "amqplib"],
   poweredByHeader: false,
+  ...(standalone && {
+    output: "standalone" as const,
+    outputFileTracingRoot: path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../.."),
+  }),
   typedRoutes: false,
 };
 
