@@ -6,7 +6,7 @@ import { E2E_AUTH_SECRET, SEEDED_ADMIN, expect, expectNoSeriousA11yViolations, n
  * The main flows against the whole running system (web, chat, balancer, monitoring, PostgreSQL,
  * RabbitMQ), in order: each test builds on what the previous one did, as one story.
  */
-test.describe.configure({ mode: "serial" });
+test.describe.configure({ mode: "serial", timeout: 120_000 });
 
 const run = Date.now().toString(36).slice(-5);
 const alice = { username: `alice-${run}`, password: "alice-password", name: "Alice Example" };
@@ -47,6 +47,8 @@ test("sign-in explains what is wrong, inline and from the server", async ({ page
 test("the admin creates two clients and a device with a low limit, and assigns it", async ({ browser, baseURL }, testInfo) => {
   admin = await newSession(browser, baseURL ?? "");
   await signIn(admin, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
+  // The table is rendered in the browser: once it is there, the page's buttons work.
+  await expect(admin.getByRole("table", { name: "Users" })).toBeVisible();
 
   for (const client of [alice, bob]) {
     await admin.getByRole("button", { name: "New user" }).click();
@@ -62,6 +64,7 @@ test("the admin creates two clients and a device with a low limit, and assigns i
   await expectNoSeriousA11yViolations(admin, "the users table");
 
   await admin.getByRole("link", { name: "Devices" }).click();
+  await expect(admin.getByRole("table", { name: "Devices" })).toBeVisible();
   await admin.getByRole("button", { name: "New device" }).click();
   const dialog = admin.getByRole("dialog", { name: "New device" });
   await dialog.getByLabel("Name").fill(device.name);
@@ -89,7 +92,7 @@ test("the client signs in, lands on the dashboard and sees the device", async ({
   await expect(deviceButton).toContainText("limit 0.5 kWh");
   await expect(alicePage.getByText("12 Test Street")).toBeVisible();
   await expect(alicePage.getByTestId("day-total")).toContainText("0 kWh");
-  await expect(alicePage.getByText("Live", { exact: true }).first()).toBeVisible();
+  await expect(alicePage.getByRole("status").filter({ hasText: "Real-time connection: Live" }).first()).toBeVisible();
   // The device's id, for the readings below (the tRPC answer the page itself used).
   deviceId = await alicePage.evaluate(async () => {
     const response = await fetch("/api/trpc/devices.list?input=%7B%7D");
@@ -153,7 +156,7 @@ test("readings update the chart without a reload and raise the red alert", async
 test("the bot answers with a rule; in Admin mode only the admins see it, and the reply reaches only that client", async ({ browser, baseURL }, testInfo) => {
   const chat = alicePage.getByRole("region", { name: "Support chat" });
   await alicePage.getByRole("button", { name: /Support chat/ }).click();
-  await expect(chat.getByText("Live", { exact: true })).toBeVisible();
+  await expect(chat.getByRole("status").filter({ hasText: "Real-time connection: Live" })).toBeVisible();
   const box = chat.getByLabel("Message to the bot");
   await box.fill("How do I read the chart?");
   await box.press("Enter");
@@ -168,7 +171,7 @@ test("the bot answers with a rule; in Admin mode only the admins see it, and the
   await expect(bobPage.getByText("No devices yet")).toBeVisible();
   await bobPage.getByRole("button", { name: /Support chat/ }).click();
   const bobChat = bobPage.getByRole("region", { name: "Support chat" });
-  await expect(bobChat.getByText("Live", { exact: true })).toBeVisible();
+  await expect(bobChat.getByRole("status").filter({ hasText: "Real-time connection: Live" })).toBeVisible();
 
   await chat.getByRole("radio", { name: "Admin" }).check();
   const adminBox = chat.getByLabel("Message to the administrators");

@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { SYSTEM_CHAT_URL } from "./support/ports.ts";
 
 /**
  * End-to-end tests against a production build: `next build` then `next start`, driven by Debian's
@@ -38,6 +39,8 @@ export default defineConfig({
       // next start runs in production mode, which requires a real secret; this one is for the test only.
       AUTH_SECRET: "e2e-only-secret-0123456789abcdefghijklmnopqrstuvwxyz",
       OUTBOX_RELAY: "off",
+      // The browser's Socket.IO address is built into the app: ems-flows.spec.ts runs its chat server there.
+      NEXT_PUBLIC_CHAT_URL: SYSTEM_CHAT_URL,
     },
   },
 });

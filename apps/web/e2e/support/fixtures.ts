@@ -1,16 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
-import { test as base, expect, type Browser, type Page, type TestInfo } from "@playwright/test";
+import { test as base, expect as baseExpect, type Browser, type Page, type TestInfo } from "@playwright/test";
+import { e2eEnv } from "./env.ts";
+import { SYSTEM_CHAT_PORT, SYSTEM_WEB_PORT } from "./ports.ts";
 import { startSystem, type RunningSystem } from "./system.ts";
 
 /** Shared by the web app and the chat process of the test system; a test-only value. */
 export const E2E_AUTH_SECRET = "e2e-only-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 export const SEEDED_ADMIN = { username: "admin", password: "admin-password" };
-
-// Ports of the test system (the smoke test's server uses 3100; `run-system.ts` uses 3217/4217).
-const WEB_PORT = 3218;
-const CHAT_PORT = 4218;
 
 /**
  * `system`: the whole EMS (web from the production build that the config's webServer made, chat,
@@ -22,10 +20,11 @@ export const test = base.extend<object, { system: RunningSystem }>({
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
     async ({}, use, workerInfo) => {
       const system = await startSystem({
-        mode: "start",
-        host: "127.0.0.1",
-        webPort: WEB_PORT,
-        chatPort: CHAT_PORT,
+        mode: e2eEnv.E2E_SYSTEM_MODE,
+        // Next's development server serves its scripts to "localhost" only.
+        host: e2eEnv.E2E_SYSTEM_MODE === "dev" ? "localhost" : "127.0.0.1",
+        webPort: SYSTEM_WEB_PORT,
+        chatPort: SYSTEM_CHAT_PORT,
         logFile: path.join(workerInfo.project.outputDir, "system.log"),
         authSecret: E2E_AUTH_SECRET,
       });
@@ -39,7 +38,8 @@ export const test = base.extend<object, { system: RunningSystem }>({
   },
 });
 
-export { expect };
+/** Readings, alerts and chat messages cross several processes and the broker: allow them time on a busy machine. */
+export const expect = baseExpect.configure({ timeout: 15_000 });
 
 /** A separate browser session (own cookies), e.g. a second user side by side. */
 export async function newSession(browser: Browser, baseURL: string, options: { viewport?: { width: number; height: number } } = {}): Promise<Page> {

@@ -1,6 +1,7 @@
 import { serializeMeasurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { Broker, consoleLogger } from "@ems/messaging";
+import { e2eEnv } from "./env.ts";
 
 export interface Reading {
   deviceId: string;
@@ -13,8 +14,8 @@ export interface Reading {
  * Publishes readings the way a meter does: the contract's body on `sensor.data.queue` (this run's
  * prefixed name), each confirmed by the broker before the call returns.
  */
-export async function publishReadings(queuePrefix: string, readings: Reading[], rabbitmqUrl = "amqp://guest:guest@127.0.0.1:5672"): Promise<void> {
-  const broker = new Broker({ url: rabbitmqUrl, name: "e2e-meter", log: consoleLogger("e2e-meter", "warn") });
+export async function publishReadings(queuePrefix: string, readings: Reading[]): Promise<void> {
+  const broker = new Broker({ url: e2eEnv.RABBITMQ_URL, name: "e2e-meter", log: consoleLogger("e2e-meter", "warn") });
   await broker.start();
   try {
     const queue = queueNames(queuePrefix).sensorData;

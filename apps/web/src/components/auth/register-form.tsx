@@ -10,6 +10,7 @@ import { useTRPC } from "~/trpc/react.tsx";
 import { Button } from "../ui/button.tsx";
 import { FormError, InputField } from "../ui/field.tsx";
 import { validateForm, type FieldErrors } from "../ui/validation.ts";
+import { useHydrated } from "~/hooks/use-hydrated.ts";
 import { errorCode, errorMessage } from "../format.ts";
 import { landingPathFor } from "./landing.ts";
 
@@ -21,6 +22,7 @@ type Fields = { username: string; password: string; name: string; email: string;
  */
 export function RegisterForm() {
   const router = useRouter();
+  const hydrated = useHydrated();
   const trpc = useTRPC();
   const register = useMutation(trpc.auth.register.mutationOptions());
   const [fields, setFields] = useState<Fields>({ username: "", password: "", name: "", email: "", address: "" });
@@ -66,7 +68,7 @@ export function RegisterForm() {
       return;
     }
     const signedIn = await signIn("credentials", { username: result.data.username, password: result.data.password, redirect: false }).catch(() => undefined);
-    router.replace(signedIn?.ok ? landingPathFor("client") : "/signin");
+    router.replace(signedIn?.ok && !signedIn.error ? landingPathFor("client") : "/signin");
     router.refresh();
   }
 
@@ -78,7 +80,7 @@ export function RegisterForm() {
       <InputField label="Full name" autoComplete="name" required {...bind("name")} />
       <InputField label="Email (optional)" type="email" autoComplete="email" {...bind("email")} />
       <InputField label="Address (optional)" autoComplete="street-address" {...bind("address")} />
-      <Button type="submit" busy={register.isPending} className="mt-1">
+      <Button type="submit" busy={register.isPending} disabled={!hydrated || register.isPending} className="mt-1">
         {register.isPending ? "Creating your account…" : "Create account"}
       </Button>
       <p className="mt-2 text-sm text-slate-700">

@@ -8,9 +8,17 @@ import { loginInputSchema } from "~/lib/schemas.ts";
 import { Button } from "../ui/button.tsx";
 import { FormError, InputField } from "../ui/field.tsx";
 import { validateForm, type FieldErrors } from "../ui/validation.ts";
+import { useHydrated } from "~/hooks/use-hydrated.ts";
 import { landingPathFor, safeCallbackUrl } from "./landing.ts";
 
 type Fields = { username: string; password: string };
+
+/** next-auth passes the provider's message through; "CredentialsSignin" is its generic refusal. */
+function describeSignInFailure(response: { error: string | null | undefined; status: number } | undefined): string {
+  if (!response) return "The server could not be reached; try again.";
+  if (!response.error || response.error === "CredentialsSignin") return response.status >= 500 ? "Signing in failed on our side; try again." : "Invalid username or password";
+  return response.error;
+}
 
 /**
  * Sign-in with next-auth's Credentials provider. Empty fields are flagged inline; the server's answer
@@ -19,6 +27,7 @@ type Fields = { username: string; password: string };
  */
 export function SignInForm() {
   const router = useRouter();
+  const hydrated = useHydrated();
   const callbackUrl = safeCallbackUrl(useSearchParams().get("callbackUrl"));
   const [fields, setFields] = useState<Fields>({ username: "", password: "" });
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -54,10 +63,10 @@ export function SignInForm() {
     setPending(true);
     setFormError(null);
     const response = await signIn("credentials", { ...result.data, redirect: false }).catch(() => undefined);
-    if (!response?.ok) {
+    // next-auth v4 answers a refused sign-in with HTTP 200 and `error` set, so `ok` alone proves nothing.
+    if (!response?.ok || response.error) {
       setPending(false);
-      // next-auth reports the provider's message; "CredentialsSignin" is its generic refusal.
-      setFormError(!response ? "The server could not be reached; try again." : !response.error || response.error === "CredentialsSignin" ? "Invalid username or password" : response.error);
+      setFormError(describeSignInFailure(response));
       return;
     }
     const session = await getSession();
@@ -71,7 +80,7 @@ export function SignInForm() {
       <FormError message={formError} />
       <InputField label="Username" autoComplete="username" autoCapitalize="none" spellCheck={false} required {...bind("username")} />
       <InputField label="Password" type="password" autoComplete="current-password" required {...bind("password")} />
-      <Button type="submit" busy={pending} className="mt-1">
+      <Button type="submit" busy={pending} disabled={!hydrated || pending} className="mt-1">
         {pending ? "Signing in…" : "Sign in"}
       </Button>
       <p className="mt-2 text-sm text-slate-700">

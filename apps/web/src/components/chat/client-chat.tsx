@@ -80,12 +80,20 @@ export function ClientChat() {
                 {MODES.map((option) => (
                   <label
                     key={option.mode}
-                    className={`cursor-pointer rounded-md px-3 py-1 text-sm font-medium has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-emerald-700 ${
+                    className={`relative cursor-pointer rounded-md px-3 py-1 text-sm font-medium has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-emerald-700 ${
                       mode === option.mode ? "bg-white text-slate-900 shadow-sm" : "text-slate-700"
                     }`}
                     title={option.hint}
                   >
-                    <input type="radio" name={`${panelId}-mode`} value={option.mode} checked={mode === option.mode} onChange={() => setMode(option.mode)} className="sr-only" />
+                    {/* Transparent over the whole label: the segment itself is the radio button. */}
+                    <input
+                      type="radio"
+                      name={`${panelId}-mode`}
+                      value={option.mode}
+                      checked={mode === option.mode}
+                      onChange={() => setMode(option.mode)}
+                      className="absolute inset-0 cursor-pointer opacity-0"
+                    />
                     {option.label}
                   </label>
                 ))}

@@ -41,31 +41,34 @@ export function MessageList({ messages, isOwn, clientName, empty, footer }: Mess
   }, [lastId, footer]);
 
   return (
-    <div className="flex min-h-0 flex-1 flex-col overflow-y-auto px-3 py-3" tabIndex={0} aria-label="Conversation">
+    <div className="flex min-h-0 flex-1 flex-col overflow-y-auto px-3 py-3" tabIndex={0} role="region" aria-label="Messages">
       {messages.length === 0 ? (
         <div className="m-auto max-w-xs text-center text-sm text-slate-600">{empty}</div>
       ) : (
-        <ol className="flex flex-col gap-3" role="log" aria-live="polite" aria-relevant="additions">
-          {messages.map((message) => {
-            const own = isOwn(message);
-            const author = own ? "You" : message.source === "client" ? (clientName ?? SOURCE_LABELS.client) : SOURCE_LABELS[message.source];
-            return (
-              <li key={message.id} className={`flex max-w-[85%] flex-col gap-1 ${own ? "items-end self-end" : "items-start self-start"}`} data-source={message.source}>
-                <div className={`rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap ${own ? "rounded-br-sm bg-emerald-700 text-white" : "rounded-bl-sm bg-slate-100 text-slate-900"}`}>
-                  {message.body}
-                </div>
-                <div className="flex items-center gap-2 text-xs text-slate-600">
-                  {own ? (
-                    <span>You{message.source === "client" && message.mode === "admin" ? " → Admin" : ""}</span>
-                  ) : (
-                    <span className={`rounded px-1.5 py-0.5 font-medium ${SOURCE_CHIP[message.source]}`}>{author}</span>
-                  )}
-                  <time dateTime={message.createdAt}>{formatMessageTime(message.createdAt)}</time>
-                </div>
-              </li>
-            );
-          })}
-        </ol>
+        // The log role sits on a wrapper: on the <ol> itself it would strip the items' list semantics.
+        <div role="log" aria-live="polite" aria-relevant="additions">
+          <ol className="flex flex-col gap-3">
+            {messages.map((message) => {
+              const own = isOwn(message);
+              const author = own ? "You" : message.source === "client" ? (clientName ?? SOURCE_LABELS.client) : SOURCE_LABELS[message.source];
+              return (
+                <li key={message.id} className={`flex max-w-[85%] flex-col gap-1 ${own ? "items-end self-end" : "items-start self-start"}`} data-source={message.source}>
+                  <div className={`rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap ${own ? "rounded-br-sm bg-emerald-700 text-white" : "rounded-bl-sm bg-slate-100 text-slate-900"}`}>
+                    {message.body}
+                  </div>
+                  <div className="flex items-center gap-2 text-xs text-slate-600">
+                    {own ? (
+                      <span>You{message.source === "client" && message.mode === "admin" ? " → Admin" : ""}</span>
+                    ) : (
+                      <span className={`rounded px-1.5 py-0.5 font-medium ${SOURCE_CHIP[message.source]}`}>{author}</span>
+                    )}
+                    <time dateTime={message.createdAt}>{formatMessageTime(message.createdAt)}</time>
+                  </div>
+                </li>
+              );
+            })}
+          </ol>
+        </div>
       )}
       <div ref={endRef} className="min-h-6 pt-2 text-xs text-slate-600 italic" aria-live="polite">
         {footer}

@@ -97,6 +97,18 @@ function ConsumptionPanel({ device, loadingDevices }: { device: Device | undefin
         </div>
         {date && clock && <DayPicker date={date} today={clock.today} onChange={setChosenDate} />}
       </div>
+      <p className="min-h-6 text-sm text-slate-800" aria-live="polite" data-testid="day-total">
+        {day && device && (
+          <>
+            Total on {dayLabel}: <strong className="text-base">{formatKwh(day.totalKwh)}</strong>
+            {hoursOver > 0 && (
+              <span className="ml-2 font-medium text-red-700">
+                · {hoursOver} {hoursOver === 1 ? "hour" : "hours"} over the limit
+              </span>
+            )}
+          </>
+        )}
+      </p>
       {!device && !loadingDevices ? (
         <EmptyState title="Nothing to show" className="h-80">
           Choose a device to see its consumption.
@@ -113,18 +125,6 @@ function ConsumptionPanel({ device, loadingDevices }: { device: Device | undefin
           <ConsumptionChart hours={day.hours} limitKwh={limitKwh} caption={`${device.name}, ${dayLabel}`} />
         </div>
       )}
-      <p className="min-h-6 text-sm text-slate-800" aria-live="polite" data-testid="day-total">
-        {day && device && (
-          <>
-            Total on {dayLabel}: <strong className="text-base">{formatKwh(day.totalKwh)}</strong>
-            {hoursOver > 0 && (
-              <span className="ml-2 font-medium text-red-700">
-                · {hoursOver} {hoursOver === 1 ? "hour" : "hours"} over the limit
-              </span>
-            )}
-          </>
-        )}
-      </p>
     </section>
   );
 }

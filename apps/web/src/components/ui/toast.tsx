@@ -57,27 +57,30 @@ export function ToastProvider({ children }: { children: ReactNode }) {
 
 function ToastList({ toasts, role, onDismiss }: { toasts: Toast[]; role: "alert" | "status"; onDismiss: (id: number) => void }) {
   return (
-    <ul role={role} className="contents">
-      {toasts.map((toast) => (
-        <li
-          key={toast.id}
-          className={`pointer-events-auto flex w-full max-w-sm items-start gap-3 rounded-lg border px-4 py-3 shadow-lg ${TONE_CLASSES[toast.tone]}`}
-        >
-          <div className="min-w-0 flex-1">
-            <p className="text-sm font-semibold">{toast.title}</p>
-            {toast.description && <p className="mt-0.5 text-sm break-words">{toast.description}</p>}
-          </div>
-          <button
-            type="button"
-            onClick={() => onDismiss(toast.id)}
-            className="-m-1 rounded p-1 text-current/70 hover:text-current focus-visible:outline-2 focus-visible:outline-current"
-            aria-label="Dismiss notice"
+    // The live region wraps the list: a role on the <ul> itself would hide its items' list semantics.
+    <div role={role} className="contents">
+      <ul className="contents">
+        {toasts.map((toast) => (
+          <li
+            key={toast.id}
+            className={`pointer-events-auto flex w-full max-w-sm items-start gap-3 rounded-lg border px-4 py-3 shadow-lg ${TONE_CLASSES[toast.tone]}`}
           >
-            <span aria-hidden>×</span>
-          </button>
-        </li>
-      ))}
-    </ul>
+            <div className="min-w-0 flex-1">
+              <p className="text-sm font-semibold">{toast.title}</p>
+              {toast.description && <p className="mt-0.5 text-sm break-words">{toast.description}</p>}
+            </div>
+            <button
+              type="button"
+              onClick={() => onDismiss(toast.id)}
+              className="-m-1 rounded p-1 text-current/70 hover:text-current focus-visible:outline-2 focus-visible:outline-current"
+              aria-label="Dismiss notice"
+            >
+              <span aria-hidden>×</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
