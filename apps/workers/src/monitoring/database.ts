@@ -14,7 +14,14 @@ export interface Queryable {
 
 /** `applicationName` shows in pg_stat_activity, e.g. ems-monitoring-0. */
 export function createPool(connectionString: string, maxConnections: number, applicationName: string, log: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: maxConnections, application_name: applicationName });
+  const pool = new pg.Pool({
+    connectionString,
+    max: maxConnections,
+    application_name: applicationName,
+    // Hours are UTC clock hours; hourly_consumption's CHECK (date_trunc('hour', hour_start) = hour_start)
+    // truncates in the session's time zone, which in e.g. Asia/Kolkata (+05:30) would reject UTC hours.
+    options: "-c TimeZone=UTC",
+  });
   // An idle connection dropped by a PostgreSQL restart emits here; without a listener the process
   // would crash. The pool replaces it on the next query; failed batches are retried by requeueing.
   pool.on("error", (error) => log.warn(`idle PostgreSQL connection failed: ${error.message}`));

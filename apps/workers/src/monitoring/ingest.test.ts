@@ -146,6 +146,22 @@ describe("ingestReadings", () => {
   });
 });
 
+describe("createPool", () => {
+  it("works in UTC hours even where the database's default time zone is not a whole-hour offset", async () => {
+    const database = (await pool.query<{ db: string }>("SELECT current_database() AS db")).rows[0]!.db;
+    await pool.query(`ALTER DATABASE "${database}" SET TimeZone = 'Asia/Kolkata'`);
+    const kolkata = createPool(databaseUrls.monitoring, 1, "ems-monitoring-test", testLogger);
+    try {
+      const deviceId = await newDevice();
+      await ingestReadings(kolkata, [reading(deviceId, T0 + 5 * 60_000, 0.5)]);
+      expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "0.5", count: 1 } });
+    } finally {
+      await kolkata.end();
+      await pool.query(`ALTER DATABASE "${database}" RESET TimeZone`);
+    }
+  });
+});
+
 describe("applyDeviceSyncEvent", () => {
   it("applies newer versions only, and keeps a deleted device as a tombstone", async () => {
     const deviceId = randomUUID();
