@@ -40,7 +40,7 @@ export class Notifier {
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: Pick<Broker, "publish">,
     private readonly options: NotifierOptions,
   ) {
     if (options.consumptionIntervalMs > 0) {
