@@ -9,7 +9,7 @@ import { E2E_AUTH_SECRET, SEEDED_ADMIN, expect, expectNoSeriousA11yViolations, n
 test.describe.configure({ mode: "serial", timeout: 120_000 });
 
 const run = Date.now().toString(36).slice(-5);
-const alice = { username: `alice-${run}`, password: "alice-password", name: "Alice Example" };
+const alice = { username: `alice-${run}`, password: "alice-password", name: "Alice Example", email: `alice-${run}@example.com` };
 const bob = { username: `bob-${run}`, password: "bob-password", name: "Bob Example" };
 const device = { name: `Kitchen meter ${run}`, limit: "0.5" };
 
@@ -44,22 +44,45 @@ test("sign-in explains what is wrong, inline and from the server", async ({ page
   await expectNoSeriousA11yViolations(page, "the registration page");
 });
 
-test("the admin creates two clients and a device with a low limit, and assigns it", async ({ browser, baseURL }, testInfo) => {
+test("the admin creates two clients and a device with a low limit, and assigns it; refused changes are undone visibly", async ({ browser, baseURL }, testInfo) => {
   admin = await newSession(browser, baseURL ?? "");
   await signIn(admin, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
   // The table is rendered in the browser: once it is there, the page's buttons work.
   await expect(admin.getByRole("table", { name: "Users" })).toBeVisible();
 
-  for (const client of [alice, bob]) {
+  for (const client of [alice, { ...bob, email: "" }]) {
     await admin.getByRole("button", { name: "New user" }).click();
     const dialog = admin.getByRole("dialog", { name: "New user" });
     await dialog.getByLabel("Username").fill(client.username);
     await dialog.getByLabel("Password", { exact: true }).fill(client.password);
     await dialog.getByLabel("Full name").fill(client.name);
+    await dialog.getByLabel("Email (optional)").fill(client.email);
     await dialog.getByRole("button", { name: "Create user" }).click();
     await expect(admin.getByRole("status").filter({ hasText: `User ${client.username} created` })).toBeVisible();
   }
   await expect(admin.getByRole("row", { name: new RegExp(alice.username) })).toContainText("Client");
+
+  // Refused changes are undone where they were shown, and say why.
+  await admin.getByRole("button", { name: "New user" }).click();
+  const duplicate = admin.getByRole("dialog", { name: "New user" });
+  await duplicate.getByLabel("Username").fill(alice.username);
+  await duplicate.getByLabel("Password", { exact: true }).fill(alice.password);
+  await duplicate.getByLabel("Full name").fill("Someone Else");
+  await duplicate.getByRole("button", { name: "Create user" }).click();
+  await expect(admin.getByRole("alert").filter({ hasText: `Creating ${alice.username} failed — the change was undone` })).toBeVisible();
+  await expect(duplicate.getByRole("alert")).toContainText("already taken");
+  await expect(duplicate.getByLabel("Full name")).toHaveValue("Someone Else");
+  await duplicate.getByRole("button", { name: "Cancel" }).click();
+  await expect(admin.getByRole("row", { name: new RegExp(alice.username) })).toHaveCount(1);
+
+  await admin.getByRole("button", { name: `Edit ${bob.username}` }).click();
+  const edit = admin.getByRole("dialog", { name: `Edit ${bob.username}` });
+  await edit.getByLabel("Email (optional)").fill(alice.email);
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  const bobRow = admin.getByRole("row", { name: new RegExp(bob.username) });
+  await expect(bobRow).toContainText("change undone");
+  await expect(bobRow).not.toContainText(alice.email);
+  await expect(admin.getByRole("alert").filter({ hasText: `Saving ${bob.username} failed — the change was undone` })).toContainText("already in use");
   await screenshot(admin, testInfo, "10-admin-users");
   await expectNoSeriousA11yViolations(admin, "the users table");
 

@@ -106,7 +106,10 @@ function ConversationView({ username }: { username: string }) {
       ) : (
         <MessageList messages={conversation.messages} isOwn={(message) => message.senderId === inbox.viewerId} clientName={username} empty="No messages yet." footer={typing ? `${typing} is typing…` : null} />
       )}
+      {/* One box per conversation: a draft never goes to another client, and the caret is ready to reply. */}
       <Composer
+        key={conversation.clientId}
+        focusOnMount
         label={`Reply to ${username}`}
         placeholder={`Reply to ${username}…`}
         onSend={inbox.reply}

@@ -123,6 +123,7 @@ export function ClientChat() {
             onSend={(body) => chat.send(mode, body)}
             onTyping={mode === "admin" ? chat.setTyping : undefined}
             blockedReason={blockedReason}
+            focusOnMount
           />
         </section>
       )}

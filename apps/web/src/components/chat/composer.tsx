@@ -16,11 +16,14 @@ interface ComposerProps {
   onTyping?: (typing: boolean) => void;
   /** Why sending is not possible right now (e.g. reconnecting); typing stays possible. */
   blockedReason?: string | undefined;
+  /** Put the caret in the box when it appears (the chat was just opened). */
+  focusOnMount?: boolean;
 }
 
 /** The message box: Enter sends, Shift+Enter starts a new line; the text is kept if sending fails. */
-export function Composer({ label, placeholder, onSend, onTyping, blockedReason }: ComposerProps) {
+export function Composer({ label, placeholder, onSend, onTyping, blockedReason, focusOnMount = false }: ComposerProps) {
   const id = useId();
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
   const [body, setBody] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
@@ -38,6 +41,9 @@ export function Composer({ label, placeholder, onSend, onTyping, blockedReason }
     stopTypingRef.current = stopTyping;
   });
   useEffect(() => () => stopTypingRef.current(), []);
+  useEffect(() => {
+    if (focusOnMount) textareaRef.current?.focus();
+  }, [focusOnMount]);
 
   const noteTyping = () => {
     if (!onTyping) return;
@@ -83,6 +89,7 @@ export function Composer({ label, placeholder, onSend, onTyping, blockedReason }
       </label>
       <div className="flex items-end gap-2">
         <textarea
+          ref={textareaRef}
           id={id}
           value={body}
           rows={2}
