@@ -235,7 +235,7 @@ test("the bot answers with a rule; in Admin mode only the admins see it, and the
   await bobPage.context().close();
 });
 
-test("phone width: the dashboard fits the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
+test("phone width: dashboard and console fit the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
   const phone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
   await signIn(phone, alice.username, alice.password, /\/dashboard$/);
   await expect(phone.getByTestId("day-total")).toContainText("1 hour over the limit");
@@ -256,4 +256,13 @@ test("phone width: the dashboard fits the screen; no secret reaches the browser"
     expect(source, url).not.toMatch(/postgres(ql)?:\/\//);
   }
   await phone.context().close();
+
+  // The console at phone width: tables scroll inside their box, the page itself does not.
+  const adminPhone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
+  await signIn(adminPhone, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
+  await adminPhone.getByRole("link", { name: "Devices" }).click();
+  await expect(adminPhone.getByRole("table", { name: "Devices" })).toContainText(device.name);
+  expect(await adminPhone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(adminPhone, testInfo, "14-admin-devices-phone");
+  await adminPhone.context().close();
 });

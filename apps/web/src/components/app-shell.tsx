@@ -71,7 +71,8 @@ export function AppShell({ viewer, homeHref, nav = [], children }: AppShellProps
           </div>
         </div>
       </header>
-      <main id="main" className="mx-auto flex w-full max-w-7xl flex-1 flex-col gap-6 px-4 py-6">
+      {/* Room at the bottom, so that the floating chat button never hides the end of the page. */}
+      <main id="main" className="mx-auto flex w-full max-w-7xl flex-1 flex-col gap-6 px-4 pt-6 pb-24">
         {children}
       </main>
     </div>

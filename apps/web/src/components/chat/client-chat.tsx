@@ -133,10 +133,11 @@ export function ClientChat() {
         aria-expanded={open}
         aria-controls={open ? panelId : undefined}
         onClick={() => (open ? close() : setOpen(true))}
-        className="pointer-events-auto inline-flex h-12 items-center gap-2 rounded-full bg-emerald-700 px-5 font-medium text-white shadow-lg hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700"
+        className="pointer-events-auto inline-flex h-12 min-w-12 items-center justify-center gap-2 rounded-full bg-emerald-700 px-3.5 font-medium sm:px-5 text-white shadow-lg hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700"
       >
         <ChatIcon />
-        {open ? "Hide chat" : "Support chat"}
+        {/* Icon only on phones, where the button floats over the page. */}
+        <span className="sr-only sm:not-sr-only">{open ? "Hide chat" : "Support chat"}</span>
         <CountBadge count={chat.unread} label="unread replies" />
       </button>
     </div>

@@ -61,7 +61,7 @@ function AlertRow({ alert, busy, onAcknowledge }: { alert: Alert; busy: boolean;
   return (
     <li className="flex flex-wrap items-center gap-x-4 gap-y-2 py-3">
       <span aria-hidden className={`size-2.5 shrink-0 rounded-full ${alert.acknowledgedAt ? "bg-slate-300" : "bg-red-600"}`} />
-      <div className="min-w-0 flex-1">
+      <div className="min-w-0 flex-1 basis-56">
         <p className="font-medium break-words text-slate-900">
           {deviceName}: {formatKwh(alert.totalKwh)} <span className="font-normal text-slate-700">(limit {formatKwh(alert.limitKwh)})</span>
         </p>

@@ -47,7 +47,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={value}>
       {children}
-      <div className="pointer-events-none fixed inset-x-0 top-2 z-50 flex flex-col items-center gap-2 px-2 sm:inset-x-auto sm:right-4 sm:items-end">
+      {/* Bottom left: clear of the header's controls and of the chat button in the bottom-right corner. */}
+      <div className="pointer-events-none fixed inset-x-0 bottom-20 z-50 flex flex-col items-center gap-2 px-2 sm:inset-x-auto sm:bottom-4 sm:left-4 sm:items-start">
         <ToastList toasts={errors} role="alert" onDismiss={dismiss} />
         <ToastList toasts={notices} role="status" onDismiss={dismiss} />
       </div>
