@@ -2,6 +2,7 @@
 import { consoleLogger } from "@ems/messaging";
 import { startBalancer } from "./balancer/balancer.ts";
 import { balancerEnv as env } from "./balancer/env.ts";
+import { startHeartbeat } from "./shared/heartbeat.ts";
 import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const log = consoleLogger("balancer", env.LOG_LEVEL);
@@ -13,4 +14,5 @@ const balancer = await startBalancer({
   statsIntervalMs: env.BALANCER_STATS_INTERVAL_MS,
   log,
 }).catch(exitOnStartupFailure(log));
+startHeartbeat(() => balancer.healthy());
 stopOnSignals(log, () => balancer.stop());

@@ -7,6 +7,7 @@ import { consoleLogger } from "@ems/messaging";
 import { databaseUrls } from "@ems/db/env";
 import { monitoringEnv as env } from "./monitoring/env.ts";
 import { startMonitoring } from "./monitoring/monitoring.ts";
+import { startHeartbeat } from "./shared/heartbeat.ts";
 import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const startupLog = consoleLogger("monitoring", env.LOG_LEVEL);
@@ -46,4 +47,5 @@ const monitoring = await startMonitoring({
   statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
   log,
 }).catch(exitOnStartupFailure(startupLog));
+startHeartbeat(() => monitoring.healthy());
 stopOnSignals(log, () => monitoring.stop());

@@ -5,6 +5,7 @@ import { USAGE, parseSimulatorArgs } from "./simulator/cli.ts";
 import { simulatorEnv as env } from "./simulator/env.ts";
 import { progressBar } from "./simulator/progress.ts";
 import { runSimulator, stepCount } from "./simulator/simulator.ts";
+import { startHeartbeat } from "./shared/heartbeat.ts";
 import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const log = consoleLogger("simulator", env.LOG_LEVEL);
@@ -27,6 +28,7 @@ const broker = new Broker({ url: env.RABBITMQ_URL, name: `${env.QUEUE_PREFIX}sim
 await broker.onConnect((channel) => declareTopology(channel, names, env.PARTITION_COUNT));
 await broker.start().catch(exitOnStartupFailure(log));
 
+startHeartbeat(() => broker.isConnected);
 const total = stepCount(config) * config.deviceIds.length;
 const bar = Number.isFinite(total) ? progressBar(total) : undefined;
 const stopping = new AbortController();

@@ -23,6 +23,8 @@ export interface BalancerCounts {
 
 export interface RunningBalancer {
   counts(): BalancerCounts;
+  /** Connected to RabbitMQ (for the container's health check). */
+  healthy(): boolean;
   /** Stops consuming, waits until every in-flight reading is forwarded (confirmed) and acked, closes. */
   stop(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
 
   return {
     counts: () => ({ forwarded: [...counts.forwarded], deadLettered: counts.deadLettered }),
+    healthy: () => broker.isConnected,
     async stop() {
       stopStatsLog();
       await broker.close();

@@ -45,6 +45,8 @@ export interface MonitoringCounts {
 
 export interface RunningMonitoring {
   counts(): MonitoringCounts;
+  /** Both RabbitMQ connections up (for the container's health check). */
+  healthy(): boolean;
   /** Stops consuming, lets in-flight batches commit and ack, sends pending notifications, closes. */
   stop(): Promise<void>;
 }
@@ -145,6 +147,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
 
   return {
     counts: () => ({ ...counts }),
+    healthy: () => consumer.isConnected && publisher.isConnected,
     async stop() {
       stopStatsLog();
       await consumer.close();
