@@ -174,6 +174,12 @@ test("readings update the chart without a reload and raise the red alert", async
   await alicePage.reload();
   await expect(alicePage.getByTestId("day-total")).toContainText("1 hour over the limit");
   await expect(alert).toBeHidden();
+
+  // The figures are also a table (keyboard and screen-reader users cannot hover a bar).
+  await alicePage.getByText("Show the figures as a table").click();
+  const figures = alicePage.getByRole("table", { name: /Hourly consumption/ });
+  await expect(figures.getByRole("row").filter({ hasText: "yes" })).toHaveCount(1);
+  await expectNoSeriousA11yViolations(alicePage, "the dashboard with the figures table open");
 });
 
 test("the bot answers with a rule; in Admin mode only the admins see it, and the reply reaches only that client", async ({ browser, baseURL }, testInfo) => {
