@@ -85,15 +85,20 @@ export function AdminInboxProvider({ viewerId, children }: { viewerId: string; c
 
   useRealtimeEvent("chat:inbox", (entry) => {
     setEntries((current) => upsertEntry(current, entry));
+    if (entry.clientId !== openClientId) return;
     // Replies by other administrators reach this one only as the conversation's new last message.
-    setConversation((current) => (current?.clientId === entry.clientId ? { ...current, messages: mergeMessages(current.messages, [entry.lastMessage]) } : current));
+    setConversation((current) => (current ? { ...current, messages: mergeMessages(current.messages, [entry.lastMessage]) } : current));
+    // The conversation is on screen, so what the client wrote has been read. Reacting to the inbox
+    // row (which follows each client message) rather than to the message settles on "read" whatever
+    // order the two arrive in.
+    if (entry.unread > 0 && socket && document.visibilityState === "visible") {
+      void socketRequest(socket, "chat:open", { clientId: entry.clientId, limit: 1 }).catch(() => undefined);
+    }
   });
 
   useRealtimeEvent("chat:message", (message) => {
     if (message.clientId !== openClientId) return;
     setConversation((current) => (current ? { ...current, messages: mergeMessages(current.messages, [message]) } : current));
-    // The conversation is on screen: what the client just wrote has been read.
-    if (socket && document.visibilityState === "visible") void socketRequest(socket, "chat:open", { clientId: message.clientId, limit: 1 }).catch(() => undefined);
   });
 
   useRealtimeEvent("chat:typing", (notice) => {
@@ -109,6 +114,17 @@ export function AdminInboxProvider({ viewerId, children }: { viewerId: string; c
     update(notice.typing);
     if (notice.typing) typingTimers.current.set(notice.clientId, setTimeout(() => update(false), TYPING_NOTICE_MS));
   });
+
+  // Back to a hidden tab with a conversation open: what arrived meanwhile has now been seen.
+  const openUnread = entries.find((entry) => entry.clientId === openClientId)?.unread ?? 0;
+  useEffect(() => {
+    if (!socket || !openClientId || openUnread === 0) return;
+    const markRead = () => {
+      if (document.visibilityState === "visible") void socketRequest(socket, "chat:open", { clientId: openClientId, limit: 1 }).catch(() => undefined);
+    };
+    document.addEventListener("visibilitychange", markRead);
+    return () => document.removeEventListener("visibilitychange", markRead);
+  }, [socket, openClientId, openUnread]);
 
   useEffect(() => {
     const timers = typingTimers.current;
