@@ -220,8 +220,15 @@ test("the bot answers with a rule; in Admin mode only the admins see it, and the
   await expect(thread).toContainText("Please raise my limit to 2 kWh");
   await expect(inboxLink).not.toContainText("unread");
   const reply = thread.getByLabel(`Reply to ${alice.username}`);
+  await expect(reply).toBeFocused();
   await reply.fill("Done: your limit is now 2 kWh");
+  // Typing shows on the other side, both ways.
+  await expect(chat).toContainText(`${SEEDED_ADMIN.username} (Admin) is typing…`);
   await reply.press("Enter");
+  await expect(chat).not.toContainText("is typing…");
+  await adminBox.fill("Thank");
+  await expect(thread).toContainText(`${alice.username} is typing…`);
+  await adminBox.fill("");
   await expect(thread.locator('li[data-source="admin"]')).toContainText("Done: your limit is now 2 kWh");
   await screenshot(admin, testInfo, "13-admin-conversation");
   await expectNoSeriousA11yViolations(admin, "the chat inbox");
