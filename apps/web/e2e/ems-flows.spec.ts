@@ -279,3 +279,27 @@ test("phone width: dashboard and console fit the screen; no secret reaches the b
   await screenshot(adminPhone, testInfo, "14-admin-devices-phone");
   await adminPhone.context().close();
 });
+
+test("the admin unassigns and deletes the device and deletes a user, each after confirming", async ({ browser, baseURL }) => {
+  const page = await newSession(browser, baseURL ?? "");
+  await signIn(page, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
+  const bobRow = page.getByRole("row", { name: new RegExp(bob.username) });
+  await page.getByRole("button", { name: `Delete ${bob.username}` }).click();
+  const confirm = page.getByRole("alertdialog", { name: `Delete ${bob.username}?` });
+  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(bobRow).toHaveCount(1);
+  await page.getByRole("button", { name: `Delete ${bob.username}` }).click();
+  await confirm.getByRole("button", { name: "Delete user" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${bob.username} deleted` })).toBeVisible();
+  await expect(bobRow).toHaveCount(0);
+
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel(`Owner of ${device.name}`).selectOption({ label: "Unassigned" });
+  await expect(page.getByRole("status").filter({ hasText: `${device.name} unassigned` })).toBeVisible();
+  await page.getByRole("button", { name: `Delete ${device.name}` }).click();
+  await page.getByRole("alertdialog", { name: `Delete ${device.name}?` }).getByRole("button", { name: "Delete device" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${device.name} deleted` })).toBeVisible();
+  await expect(page.getByRole("row", { name: new RegExp(device.name) })).toHaveCount(0);
+  await page.context().close();
+});
