@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { issueToken } from "~/server/domain/auth.ts";
 import type { Viewer } from "~/server/viewer.ts";
 import { POST as login } from "~/app/api/auth/login/route.ts";
@@ -13,6 +14,14 @@ const BASE = "http://ems.test";
 
 export async function bearerFor(viewer: Viewer | null): Promise<Record<string, string>> {
   return viewer ? { authorization: `Bearer ${(await issueToken(viewer, "ems-api")).token}` } : {};
+}
+
+/**
+ * An `X-Real-Ip` header with a random 10.x.y.z address: tests share the throttling table, so each
+ * sign-in test uses its own address and IP throttling in one test never affects another.
+ */
+export function randomClientIp(): Record<string, string> {
+  return { "x-real-ip": `10.${randomInt(100, 256)}.${randomInt(256)}.${randomInt(256)}` };
 }
 
 export const rest = {

@@ -1,14 +1,24 @@
 import { TRPCError } from "@trpc/server";
+import { monitoringDb } from "@ems/db/monitoring";
 import { beforeAll, describe, expect, it } from "vitest";
+import { POST as trpcPost, GET as trpcGet } from "~/app/api/trpc/[trpc]/route.ts";
 import { appRouter } from "./root.ts";
 import type { Viewer } from "../viewer.ts";
 import { callerFor, createCast, createTestDevice, createTestUser, PASSWORD, seedAlert, seedMonitoring, uniqueName, type Cast } from "../../../test/fixtures.ts";
 import { bearerFor, rest } from "../../../test/rest.ts";
 
 /**
+ * OWASP ASVS 5.0, V8.2 General Authorization Design:
+ *  - 8.2.1 "Verify that the application ensures that function-level access is restricted to
+ *    consumers with explicit permissions."
+ *  - 8.2.2 "Verify that the application ensures that data-specific access is restricted to consumers
+ *    with explicit permissions to specific data items to mitigate insecure direct object reference
+ *    (IDOR) and broken object level authorization (BOLA)."
+ *
  * Who may do what: every tRPC procedure and every REST route, called by an anonymous caller, client
  * A, client B and an admin. Resources used belong to client A (or are fresh), so "B" is always
- * asking about someone else's data.
+ * asking about someone else's data. The object-level block below checks that B's attempts return no
+ * data and change nothing, over tRPC (in-process and over HTTP) and REST.
  */
 type Who = "anonymous" | "clientA" | "clientB" | "admin";
 type Outcome = "ok" | "UNAUTHORIZED" | "FORBIDDEN";
@@ -99,7 +109,7 @@ async function outcomeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-describe("tRPC authorization matrix", () => {
+describe("ASVS V8.2.1 + V8.2.2 — function-level and object-level authorization of every tRPC procedure", () => {
   it("covers every procedure of the app router", () => {
     expect(new Set(procedureCases.map((c) => c.procedure))).toEqual(new Set(Object.keys(appRouter._def.procedures)));
   });
@@ -113,7 +123,7 @@ describe("tRPC authorization matrix", () => {
   }
 });
 
-describe("REST authorization matrix", () => {
+describe("ASVS V8.2.1 + V8.2.2 — function-level and object-level authorization of every REST route", () => {
   const restCases: { route: string; call: (headers: Record<string, string>) => Promise<Response>; expected: Record<Who, number> }[] = [
     {
       route: "GET /api/devices/user/{clientA}",
@@ -148,5 +158,85 @@ describe("REST authorization matrix", () => {
     const devices = (await response.json()) as { id: string; ownerId: string }[];
     expect(devices.map((d) => d.id)).toContain(deviceOfA.id);
     expect(devices.every((d) => d.ownerId === cast.clientA.id)).toBe(true);
+  });
+});
+
+describe("ASVS V8.2.2 — object-level authorization: client B never reads or changes client A's data", () => {
+  let alertOfA: { id: string };
+  let deviceOfB: { id: string };
+
+  beforeAll(async () => {
+    deviceOfB = await createTestDevice(cast.admin, cast.clientB.id);
+    alertOfA = await seedAlert(deviceOfA.id, cast.clientA.id, "2026-03-01T10:00:00Z");
+  });
+
+  it("tRPC: A's device, device list, profile and consumption are FORBIDDEN to B", async () => {
+    const asB = callerFor(cast.clientB);
+    expect(await outcomeOf(asB.devices.byId({ id: deviceOfA.id }))).toBe("FORBIDDEN");
+    expect(await outcomeOf(asB.devices.list({ ownerId: cast.clientA.id }))).toBe("FORBIDDEN");
+    expect(await outcomeOf(asB.users.byId({ id: cast.clientA.id }))).toBe("FORBIDDEN");
+    expect(await outcomeOf(asB.monitoring.consumption({ deviceId: deviceOfA.id, date: "2026-02-01" }))).toBe("FORBIDDEN");
+  });
+
+  it("tRPC: B's own lists hold only B's devices and alerts, whatever device or cursor B names", async () => {
+    const asB = callerFor(cast.clientB);
+    const devicesOfB = await asB.devices.list();
+    expect(devicesOfB.map((d) => d.id)).toContain(deviceOfB.id);
+    expect(devicesOfB.every((d) => d.ownerId === cast.clientB.id)).toBe(true);
+    const everyAlertOfB = await asB.monitoring.alerts({ limit: 100 });
+    expect(everyAlertOfB.items.every((a) => a.ownerId === cast.clientB.id)).toBe(true);
+    expect(await asB.monitoring.alerts({ deviceId: deviceOfA.id })).toEqual({ items: [], nextCursor: null });
+    const pagedFromAsAlert = await asB.monitoring.alerts({ cursor: alertOfA.id, limit: 100 });
+    expect(pagedFromAsAlert.items.map((a) => a.id)).not.toContain(alertOfA.id);
+    expect(pagedFromAsAlert.items.every((a) => a.ownerId === cast.clientB.id)).toBe(true);
+  });
+
+  it("tRPC: B cannot acknowledge A's alert, and the alert stays unacknowledged", async () => {
+    expect(await outcomeOf(callerFor(cast.clientB).monitoring.acknowledgeAlert({ alertId: alertOfA.id }))).toBe("FORBIDDEN");
+    const stored = await monitoringDb.alert.findUniqueOrThrow({ where: { id: alertOfA.id } });
+    expect(stored.acknowledgedAt).toBeNull();
+    // A may, which shows the refusal above was about who asked, not about the alert.
+    expect((await callerFor(cast.clientA).monitoring.acknowledgeAlert({ alertId: alertOfA.id })).acknowledgedAt).toBeInstanceOf(Date);
+  });
+
+  it("tRPC over HTTP with B's Bearer token: 403 and nothing of A's device in the body", async () => {
+    const asB = await bearerFor(cast.clientB);
+    const input = encodeURIComponent(JSON.stringify({ json: { id: deviceOfA.id } }));
+    const read = await trpcGet(new Request(`http://ems.test/api/trpc/devices.byId?input=${input}`, { headers: asB }));
+    expect(read.status).toBe(403);
+    const deviceName = (await callerFor(cast.admin).devices.byId({ id: deviceOfA.id })).name;
+    expect(await read.text()).not.toContain(deviceName);
+
+    const acknowledge = await trpcPost(
+      new Request("http://ems.test/api/trpc/monitoring.acknowledgeAlert", {
+        method: "POST",
+        headers: { ...asB, "content-type": "application/json" },
+        body: JSON.stringify({ json: { alertId: (await seedAlert(deviceOfA.id, cast.clientA.id, "2026-03-01T11:00:00Z")).id } }),
+      }),
+    );
+    expect(acknowledge.status).toBe(403);
+  });
+
+  it("REST with B's Bearer token: 403 with only an error body for A's devices and A's consumption", async () => {
+    const asB = await bearerFor(cast.clientB);
+    for (const response of [await rest.devicesOfUser(cast.clientA.id, asB), await rest.consumption(deviceOfA.id, "date=2026-02-01", asB)]) {
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({ error: { code: "FORBIDDEN", message: expect.any(String) as string } });
+    }
+  });
+
+  it("an ownership change takes effect at once: the former owner loses the device, the new one gains it, old alerts stay the former owner's", async () => {
+    const admin = callerFor(cast.admin);
+    const device = await createTestDevice(cast.admin, cast.clientA.id);
+    await seedMonitoring(device.id, cast.clientA.id, []);
+    const oldAlert = await seedAlert(device.id, cast.clientA.id, "2026-03-02T10:00:00Z");
+    await admin.devices.assign({ deviceId: device.id, userId: cast.clientB.id });
+
+    expect(await outcomeOf(callerFor(cast.clientA).devices.byId({ id: device.id }))).toBe("FORBIDDEN");
+    expect(await outcomeOf(callerFor(cast.clientA).monitoring.consumption({ deviceId: device.id, date: "2026-03-02" }))).toBe("FORBIDDEN");
+    expect((await rest.consumption(device.id, "date=2026-03-02", await bearerFor(cast.clientA))).status).toBe(403);
+    expect(await outcomeOf(callerFor(cast.clientB).devices.byId({ id: device.id }))).toBe("ok");
+    expect(await outcomeOf(callerFor(cast.clientB).monitoring.acknowledgeAlert({ alertId: oldAlert.id }))).toBe("FORBIDDEN");
+    expect((await callerFor(cast.clientB).monitoring.alerts({ deviceId: device.id })).items).toEqual([]);
   });
 });
