@@ -4,7 +4,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
+import { queueNames } from "@ems/contracts/queues";
+import { Broker, consoleLogger, deleteTopology } from "@ems/messaging";
 import { processSpecs, startLocalRun, type Mode } from "../../../../packages/stack/src/local-run.ts";
+import { e2eEnv } from "./env.ts";
 
 /**
  * The whole EMS system for browser tests, on this machine: fresh databases (seeded with admin /
@@ -42,6 +45,14 @@ const ESCAPE = String.fromCharCode(27);
 /** The runner colours each process's name for a terminal; a log file wants plain text. */
 function stripColours(line: string): string {
   return line.replaceAll(new RegExp(`${ESCAPE}\\[[0-9;]*m`, "g"), "");
+}
+
+/** Removes this run's prefixed queues and exchange from the shared broker. */
+async function deleteQueues(queuePrefix: string): Promise<void> {
+  const broker = new Broker({ url: e2eEnv.RABBITMQ_URL, name: "e2e-cleanup", log: consoleLogger("e2e-cleanup", "warn") });
+  await broker.onConnect((channel) => deleteTopology(channel, queueNames(queuePrefix), PARTITION_COUNT));
+  await broker.start();
+  await broker.close();
 }
 
 async function databases(...args: string[]): Promise<string> {
@@ -92,7 +103,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stop = async () => {
     await system.stop(10_000);
     log.end();
-    await databases("drop", urlsJson);
+    await Promise.all([databases("drop", urlsJson), deleteQueues(queuePrefix)]);
   };
   try {
     await system.ready;
