@@ -28,8 +28,8 @@ interface SeedUser {
   name: string;
 }
 
-/** Creates the user in auth and user databases unless present; returns its id. */
-async function ensureUser(user: SeedUser): Promise<{ id: string; created: boolean }> {
+/** Creates the user in auth and user databases unless present; returns its id and a log line. */
+async function ensureUser(user: SeedUser): Promise<{ id: string; line: string }> {
   let credential = await authDb.credential.findUnique({ where: { username: user.username } });
   const created = credential === null;
   credential ??= await authDb.credential.create({
@@ -40,25 +40,13 @@ async function ensureUser(user: SeedUser): Promise<{ id: string; created: boolea
     create: { id: credential.userId, username: user.username, name: user.name, role: user.role },
     update: {},
   });
-  return { id: credential.userId, created };
+  return { id: credential.userId, line: `${user.role} "${user.username}" ${created ? "created" : "already present"}` };
 }
 
 export async function seed(): Promise<string[]> {
-  const log: string[] = [];
-  const admin = await ensureUser({
-    username: seedEnv.SEED_ADMIN_USERNAME,
-    password: seedEnv.SEED_ADMIN_PASSWORD,
-    role: "admin",
-    name: "Administrator",
-  });
-  log.push(`admin "${seedEnv.SEED_ADMIN_USERNAME}" ${admin.created ? "created" : "already present"}`);
-  const client = await ensureUser({
-    username: seedEnv.SEED_CLIENT_USERNAME,
-    password: seedEnv.SEED_CLIENT_PASSWORD,
-    role: "client",
-    name: "Demo Client",
-  });
-  log.push(`client "${seedEnv.SEED_CLIENT_USERNAME}" ${client.created ? "created" : "already present"}`);
+  const admin = await ensureUser({ username: seedEnv.SEED_ADMIN_USERNAME, password: seedEnv.SEED_ADMIN_PASSWORD, role: "admin", name: "Administrator" });
+  const client = await ensureUser({ username: seedEnv.SEED_CLIENT_USERNAME, password: seedEnv.SEED_CLIENT_PASSWORD, role: "client", name: "Demo Client" });
+  const log = [admin.line, client.line];
 
   const existing = await deviceDb.device.findUnique({ where: { id: seedEnv.SEED_DEVICE_ID } });
   if (existing) {
