@@ -167,3 +167,24 @@ describe("traefik.yml", () => {
     expect(config.api?.insecure).not.toBe(true);
   });
 });
+
+describe("Dockerfiles", () => {
+  // No Docker engine runs here, so the images are checked as text: what docker build would rely on.
+  it.each(["apps/web/Dockerfile", "apps/workers/Dockerfile"])("%s is multi-stage, on a current Node LTS, and runs as non-root", async (file) => {
+    const text = await readFile(path.join(repoRoot, file), "utf8");
+    const stages = text.match(/^FROM\s+\S+/gm) ?? [];
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-[a-z-]+$/m);
+    const runtime = text.slice(text.lastIndexOf("\nFROM "));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).not.toMatch(/npm ci(?![^\n]*--omit=dev)/);
+  });
+
+  it("is what the stack builds each image from", async () => {
+    const stack = await renderStack();
+    const builds = Object.values(stack.services as Record<string, Service & { build?: { dockerfile: string } }>)
+      .map((s) => s.build?.dockerfile)
+      .filter(Boolean);
+    expect(new Set(builds)).toEqual(new Set(["apps/web/Dockerfile", "apps/workers/Dockerfile"]));
+  });
+});
