@@ -22,23 +22,43 @@ export const roleSchema = z.enum(["admin", "client"], { error: "role must be adm
 
 export const uuidSchema = z.uuid({ error: "must be a UUID" }).transform((id) => id.toLowerCase());
 
+/**
+ * Text PostgreSQL stores exactly as sent: no NUL (text columns reject U+0000) and no unpaired UTF-16
+ * surrogate (it would be stored as U+FFFD). Anything else — quotes, markup, template syntax, other
+ * Unicode — is stored verbatim and only ever used as a query parameter or rendered as text.
+ */
+function isStorableText(value: string): boolean {
+  return !value.includes("\0") && !/\p{Cs}/u.test(value);
+}
+const unstorable = (label: string) => ({ error: `${label} contains a character that cannot be stored (NUL or a broken surrogate pair)` });
+
 const optionalText = (max: number, label: string) =>
   z
     .string()
     .trim()
     .max(max, { error: `${label} must be at most ${max} characters` })
+    .refine(isStorableText, unstorable(label))
     .transform((value) => (value === "" ? null : value))
     .nullish();
 
+/** The name of a user or a device. */
+const nameSchema = z.string({ error: "name is required" }).trim().min(1, { error: "name is required" }).max(200).refine(isStorableText, unstorable("name"));
+
 export const loginInputSchema = z.object({
   // Sign-in does not re-check the username's pattern: a wrong one is just a failed sign-in.
-  username: z.string({ error: "username is required" }).trim().toLowerCase().min(1, { error: "username is required" }).max(64),
+  username: z
+    .string({ error: "username is required" })
+    .trim()
+    .toLowerCase()
+    .min(1, { error: "username is required" })
+    .max(64)
+    .refine(isStorableText, unstorable("username")),
   password: z.string({ error: "password is required" }).min(1, { error: "password is required" }).max(200),
 });
 export type LoginInput = z.infer<typeof loginInputSchema>;
 
 const profileFields = {
-  name: z.string({ error: "name is required" }).trim().min(1, { error: "name is required" }).max(200),
+  name: nameSchema,
   email: z
     .email({ error: "email must be a valid address" })
     .max(254)
@@ -86,7 +106,7 @@ export const kwhLimitSchema = z
   );
 
 const deviceFields = {
-  name: z.string({ error: "name is required" }).trim().min(1, { error: "name is required" }).max(200),
+  name: nameSchema,
   description: optionalText(2000, "description"),
   address: optionalText(500, "address"),
   maxHourlyConsumption: kwhLimitSchema,

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
 } as const;
 
@@ -37,6 +38,8 @@ export const unauthorized = (message = "Sign in first") => new DomainError("UNAU
 export const forbidden = (message = "You may not do this") => new DomainError("FORBIDDEN", message);
 export const notFound = (message: string) => new DomainError("NOT_FOUND", message);
 export const conflict = (message: string) => new DomainError("CONFLICT", message);
+export const payloadTooLarge = (maxBytes: number) =>
+  new DomainError("PAYLOAD_TOO_LARGE", `The request body is larger than the ${maxBytes / 1024} KiB allowed`);
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new DomainError("TOO_MANY_REQUESTS", `Too many failed attempts; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
 

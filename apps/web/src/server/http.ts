@@ -1,7 +1,7 @@
 import "server-only";
 import { NextResponse } from "next/server";
 import { ZodError } from "zod";
-import { DomainError, describeZodError } from "./errors.ts";
+import { DomainError, describeZodError, payloadTooLarge } from "./errors.ts";
 
 /**
  * The client's address as Traefik reports it. Traefik appends the address it saw to
@@ -47,12 +47,36 @@ export function jsonRoute<Context>(
   };
 }
 
-const MAX_JSON_BODY_CHARS = 64 * 1024;
+/** The largest body a REST route reads: a sign-in is well under 1 KiB. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
-/** Reads a JSON body; a missing or malformed one is a 400, not a 500. */
+/**
+ * The request with its body capped at `maxBytes`. Reading the body fails with PAYLOAD_TOO_LARGE
+ * (413) at once when the declared Content-Length is over the cap, or as soon as the bytes received
+ * pass it (a chunked body declares no length), so an oversized body is never held in memory whole.
+ */
+export function withBodyLimit(request: Request, maxBytes: number): Request {
+  if (request.body === null) return request;
+  const declaredBytes = Number(request.headers.get("content-length") ?? 0);
+  let receivedBytes = 0;
+  const cap = new TransformStream<Uint8Array, Uint8Array>({
+    start(controller) {
+      if (declaredBytes > maxBytes) controller.error(payloadTooLarge(maxBytes));
+    },
+    transform(chunk, controller) {
+      receivedBytes += chunk.byteLength;
+      if (receivedBytes > maxBytes) controller.error(payloadTooLarge(maxBytes));
+      else controller.enqueue(chunk);
+    },
+  });
+  // Node's fetch needs `duplex: "half"` for a streamed body; the DOM typings do not know it yet.
+  const init = { method: request.method, headers: request.headers, signal: request.signal, body: request.body.pipeThrough(cap), duplex: "half" };
+  return new Request(request.url, init);
+}
+
+/** Reads a JSON body of at most MAX_JSON_BODY_BYTES; a missing or malformed one is a 400, an oversized one a 413. */
 export async function readJsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.length > MAX_JSON_BODY_CHARS) throw new DomainError("BAD_REQUEST", "The request body is too large");
+  const text = await withBodyLimit(request, MAX_JSON_BODY_BYTES).text();
   if (text.trim() === "") throw new DomainError("BAD_REQUEST", "The request body must be JSON");
   try {
     return JSON.parse(text) as unknown;
