@@ -3,7 +3,7 @@ import { getServerSession, type NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { env } from "~/env.ts";
 import { DomainError } from "./errors.ts";
-import { authenticate, currentSessionUser } from "./domain/auth.ts";
+import { authenticate, currentSessionUser, endSessions } from "./domain/auth.ts";
 import { clientIpFrom } from "./http.ts";
 import type { Viewer } from "./viewer.ts";
 
@@ -11,7 +11,8 @@ import type { Viewer } from "./viewer.ts";
  * next-auth v4: one Credentials provider against the auth database, JWT sessions (an encrypted
  * cookie) expiring after SESSION_MAX_AGE_SECONDS without use. The token carries the user's id,
  * username, role and session_version; on every read the credentials are looked up again, so a
- * deleted user or one whose password or role changed is signed out at once.
+ * deleted user or one whose password or role changed is signed out at once. Signing out moves the
+ * session version on too, so a copy of the cookie stops working with it (all the user's sessions end).
  */
 
 declare module "next-auth" {
@@ -63,12 +64,17 @@ export const authOptions: NextAuthOptions = {
       if (user) return { ...token, sub: user.id, username: user.username, role: user.role, sessionVersion: user.sessionVersion };
       if (!token.sub || token.sessionVersion === undefined) throw new SessionRevoked("session without a user");
       const current = await currentSessionUser(token.sub, token.sessionVersion);
-      if (!current) throw new SessionRevoked("the user was deleted or their password or role changed");
+      if (!current) throw new SessionRevoked("the user signed out, was deleted, or their password or role changed");
       return { ...token, username: current.username, role: current.role };
     },
     session({ session, token }) {
       // jwt() has just checked the token against the database.
       return { ...session, user: { id: token.sub ?? "", username: token.username ?? "", role: token.role ?? "client" } };
+    },
+  },
+  events: {
+    async signOut({ token }) {
+      if (token.sub && token.sessionVersion !== undefined) await endSessions(token.sub, token.sessionVersion);
     },
   },
   logger: {

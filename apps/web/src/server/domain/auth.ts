@@ -51,6 +51,15 @@ export async function currentSessionUser(userId: string, sessionVersion: number)
   return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
 }
 
+/**
+ * Sign-out. A session is a signed cookie that cannot be recalled on its own, so signing out moves
+ * the user's session version on: every session of theirs ends, including any copy of this cookie
+ * taken before. Only a current session can do this (a revoked one's version is already behind).
+ */
+export async function endSessions(userId: string, sessionVersion: number): Promise<void> {
+  await authDb.credential.updateMany({ where: { userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+}
+
 /** The signed-in user changes their own password; every other session of theirs ends. */
 export async function changeOwnPassword(viewer: Viewer, rawInput: unknown): Promise<{ sessionVersion: number }> {
   const input = parseInput(changePasswordInputSchema, rawInput);
