@@ -120,6 +120,17 @@ describe("Broker", () => {
     expect(inbox.received.map((d) => d.body.toString())).toEqual(["1", "2"]);
   });
 
+  it("close() while still connecting leaves no connection behind", async () => {
+    const lateName = `${name}-late`;
+    const late = new Broker({ url: RABBITMQ_URL, name: lateName, log: quiet });
+    const started = late.start().catch(() => undefined);
+    await late.close();
+    await started;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { stdout } = await run("rabbitmqctl", ["-q", "list_connections", "client_properties"]);
+    expect(stdout).not.toContain(lateName);
+  });
+
   it("close() waits for in-flight handlers to finish and ack", async () => {
     let finished = false;
     let started: () => void = () => {};

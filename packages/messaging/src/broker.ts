@@ -76,7 +76,7 @@ export class Broker extends EventEmitter {
   private connection: ChannelModel | undefined;
   private publishChannel: ConfirmChannel | undefined;
   private connecting: Promise<void> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private wakeReconnect: (() => void) | undefined;
   private closed = false;
   private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
@@ -192,7 +192,7 @@ export class Broker extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
+    this.wakeReconnect?.();
     await Promise.all(
       this.consumers.map(async (c) => {
         if (c.channel && c.tag) await c.channel.cancel(c.tag).catch(() => undefined);
@@ -223,10 +223,16 @@ export class Broker extends EventEmitter {
         await this.connect();
         return;
       } catch (error) {
+        if (this.closed) return;
         this.log.warn(`RabbitMQ connection attempt ${attempt} failed: ${String(error)}; retrying in ${delay} ms`);
-        await new Promise((resolve) => {
-          this.reconnectTimer = setTimeout(resolve, delay);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeReconnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
+        this.wakeReconnect = undefined;
         delay = Math.min(max, delay * 2);
       }
     }
@@ -235,6 +241,8 @@ export class Broker extends EventEmitter {
   private async connect(): Promise<void> {
     const connection = await amqp.connect(this.options.url, { clientProperties: { connection_name: this.options.name } });
     try {
+      // close() was called while this connection was being opened: it must not outlive the broker.
+      if (this.closed) throw new Error("broker closed while connecting");
       connection.on("error", (error: Error) => this.log.warn(`RabbitMQ connection error: ${error.message}`));
       connection.on("close", () => this.onConnectionLost(connection));
       for (const setup of this.setups) {
@@ -254,6 +262,7 @@ export class Broker extends EventEmitter {
         // A channel closed by a failed operation on a live connection: start over.
         if (!this.closed && this.connection === connection) void connection.close().catch(() => undefined);
       });
+      if (this.closed) throw new Error("broker closed while connecting");
       this.connection = connection;
       this.publishChannel = publishChannel;
       for (const consumer of this.consumers) await this.startConsumer(connection, consumer);
