@@ -2,6 +2,7 @@
 import "server-only";
 import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
+import { DEVELOPMENT_AUTH_SECRET } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 
 /**
@@ -13,7 +14,6 @@ import { withSecretFiles } from "@ems/config/secrets";
  * secret is used so that `npm run dev` works without configuration. AUTH_SECRET_FILE (Docker secrets)
  * works too. Server code only: the browser learns the chat URL from `chat.socketToken`.
  */
-const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
 const isProduction = process.env.NODE_ENV === "production";
 // `next build` runs with NODE_ENV=production but has no secrets; it sets this to defer the check to start-up.
 const skipValidation = process.env.SKIP_ENV_VALIDATION === "1";

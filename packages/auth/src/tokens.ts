@@ -7,6 +7,12 @@ import { z } from "zod";
  *  - "ems-api": the REST Bearer token from POST /api/auth/login (1 hour by default);
  *  - "ems-socket": the short-lived Socket.IO handshake token (2 minutes by default).
  */
+/**
+ * AUTH_SECRET outside production, shared by the web app and the chat process so that `npm run dev`
+ * needs no configuration. Production requires a real secret of at least 32 characters.
+ */
+export const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
+
 export type TokenAudience = "ems-api" | "ems-socket";
 export const TOKEN_ISSUER = "ems";
 export const DEFAULT_TOKEN_TTL_SECONDS: Record<TokenAudience, number> = { "ems-api": 3600, "ems-socket": 120 };

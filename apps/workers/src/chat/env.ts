@@ -1,13 +1,12 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the chat process's environment */
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
+import { DEVELOPMENT_AUTH_SECRET } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import { sharedEnvSchema } from "../shared/env.ts";
 import type { ChatServerConfig } from "./config.ts";
 
-/** Same fallback as the web app, so that `npm run dev` works without configuration outside production. */
-const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
 const isProduction = process.env.NODE_ENV === "production";
 
 const commaList = z
