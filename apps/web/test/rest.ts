@@ -17,11 +17,16 @@ export async function bearerFor(viewer: Viewer | null): Promise<Record<string, s
 }
 
 /**
- * An `X-Real-Ip` header with a random 10.x.y.z address: tests share the throttling table, so each
- * sign-in test uses its own address and IP throttling in one test never affects another.
+ * A random 10.x.y.z address: tests share the throttling table, so each sign-in test uses its own
+ * address and IP throttling in one test never affects another.
  */
+export function randomIp(): string {
+  return `10.${randomInt(100, 256)}.${randomInt(256)}.${randomInt(256)}`;
+}
+
+/** An `X-Real-Ip` header with a random address (see randomIp). */
 export function randomClientIp(): Record<string, string> {
-  return { "x-real-ip": `10.${randomInt(100, 256)}.${randomInt(256)}.${randomInt(256)}` };
+  return { "x-real-ip": randomIp() };
 }
 
 export const rest = {

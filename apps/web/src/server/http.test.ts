@@ -4,10 +4,10 @@ import superjson from "superjson";
 import { beforeAll, describe, expect, it } from "vitest";
 import { POST as nextAuthPost } from "~/app/api/auth/[...nextauth]/route.ts";
 import { POST as loginPost } from "~/app/api/auth/login/route.ts";
-import { POST as trpcPost } from "~/app/api/trpc/[trpc]/route.ts";
+import { GET as trpcGet, POST as trpcPost } from "~/app/api/trpc/[trpc]/route.ts";
 import { createCast, type Cast } from "../../test/fixtures.ts";
 import { bearerFor, jsonOf, randomClientIp } from "../../test/rest.ts";
-import { MAX_JSON_BODY_BYTES } from "./http.ts";
+import { MAX_AUTH_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_TRPC_BATCH_CALLS, MAX_TRPC_BODY_BYTES } from "./http.ts";
 
 /**
  * OWASP ASVS 5.0, 15.2.2: "Verify that the application has implemented defenses against loss of
@@ -15,7 +15,8 @@ import { MAX_JSON_BODY_BYTES } from "./http.ts";
  * request bodies (V4.2 names "denial of service via overly long HTTP messages"). Every route that
  * reads a body caps it: REST JSON 64 KiB, tRPC 256 KiB, next-auth 16 KiB. Beyond the cap the answer
  * is a 413 with a JSON error, decided from Content-Length before reading, or, for a body without
- * one, as soon as the cap is passed, so a multi-megabyte body is never held in memory.
+ * one, as soon as the cap is passed, so a multi-megabyte body is never held in memory. A tRPC batch
+ * carries at most 50 calls, so one request cannot queue thousands of argon2 hashes.
  */
 
 const MIB = 1024 * 1024;
@@ -114,7 +115,7 @@ describe("ASVS V15.2.2 — tRPC: oversized mutation bodies are a 413 PAYLOAD_TOO
     const body = countingBody(64 * MIB);
     const headers = { "content-type": "application/json", ...(await bearerFor(cast.clientA)) };
     await expectTrpcPayloadTooLarge(await trpcPost(streamedPost("http://ems.test/api/trpc/auth.register", body.stream, headers)));
-    expect(body.pulledBytes()).toBeLessThanOrEqual(256 * 1024 + 2 * CHUNK_BYTES);
+    expect(body.pulledBytes()).toBeLessThanOrEqual(MAX_TRPC_BODY_BYTES + 2 * CHUNK_BYTES);
   });
 
   it("a batch with a declared 64 MiB body is refused for every call without reading it", async () => {
@@ -124,6 +125,20 @@ describe("ASVS V15.2.2 — tRPC: oversized mutation bodies are a 413 PAYLOAD_TOO
     const calls = (await response.json()) as { error: { json: { data: { code: string } } } }[];
     expect(calls.map((call) => call.error.json.data.code)).toEqual(["PAYLOAD_TOO_LARGE", "PAYLOAD_TOO_LARGE"]);
     expect(body.pulledBytes()).toBeLessThanOrEqual(CHUNK_BYTES);
+  });
+
+  it(`a batch of more than ${MAX_TRPC_BATCH_CALLS} calls is a 400 before any call runs; ${MAX_TRPC_BATCH_CALLS} are answered`, async () => {
+    const batch = (calls: number) => {
+      const paths = Array.from({ length: calls }, () => "auth.me").join(",");
+      return new Request(`http://ems.test/api/trpc/${paths}?batch=1&input=${encodeURIComponent("{}")}`, { headers: bearer });
+    };
+    const bearer = await bearerFor(cast.clientA);
+    const tooMany = await trpcGet(batch(MAX_TRPC_BATCH_CALLS + 1));
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(await tooMany.json())).toMatch(/Batch call exceeds maximum size/);
+    const atCap = await trpcGet(batch(MAX_TRPC_BATCH_CALLS));
+    expect(atCap.status).toBe(200);
+    expect(await atCap.json()).toHaveLength(MAX_TRPC_BATCH_CALLS);
   });
 
   it("an ordinary mutation through the same capped request still works", async () => {
@@ -136,7 +151,7 @@ describe("ASVS V15.2.2 — next-auth: oversized or malformed sign-in bodies neve
   const callback = "http://ems.test/api/auth/callback/credentials";
   const context = { params: Promise.resolve({ nextauth: ["callback", "credentials"] }) };
 
-  it("an 8 MiB sign-in form is a 413 with a JSON error", async () => {
+  it(`an 8 MiB sign-in form (cap ${MAX_AUTH_BODY_BYTES / 1024} KiB) is a 413 with a JSON error`, async () => {
     const form = new URLSearchParams({ username: "demo", password: "p".repeat(8 * MIB), csrfToken: "x" }).toString();
     const request = new NextRequest(callback, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form });
     await expectPayloadTooLarge(await nextAuthPost(request, context));

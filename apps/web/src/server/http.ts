@@ -51,6 +51,21 @@ export function jsonRoute<Context>(
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
 /**
+ * The largest tRPC request body: the biggest single input (a device with a 2,000-character
+ * description) is a few KiB, so this leaves room for batches while refusing multi-megabyte bodies.
+ */
+export const MAX_TRPC_BODY_BYTES = 256 * 1024;
+
+/**
+ * The most calls one batched tRPC request may carry. Without a cap one body could hold thousands of
+ * `auth.register` calls, each an argon2 hash (~19 MiB, tens of ms of CPU); pages batch a handful.
+ */
+export const MAX_TRPC_BATCH_CALLS = 50;
+
+/** next-auth's POST bodies (sign-in form, sign-out, CSRF token) are a few hundred bytes. */
+export const MAX_AUTH_BODY_BYTES = 16 * 1024;
+
+/**
  * The request with its body capped at `maxBytes`. Reading the body fails with PAYLOAD_TOO_LARGE
  * (413) at once when the declared Content-Length is over the cap, or as soon as the bytes received
  * pass it (a chunked body declares no length), so an oversized body is never held in memory whole.

@@ -60,12 +60,22 @@ export async function endSessions(userId: string, sessionVersion: number): Promi
   await authDb.credential.updateMany({ where: { userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
 }
 
-/** The signed-in user changes their own password; every other session of theirs ends. */
-export async function changeOwnPassword(viewer: Viewer, rawInput: unknown): Promise<{ sessionVersion: number }> {
+/**
+ * The signed-in user changes their own password; every other session of theirs ends. The current
+ * password is a sign-in of its own: a wrong one counts against the same throttle as a failed sign-in,
+ * so a borrowed session cannot be used to guess it.
+ */
+export async function changeOwnPassword(viewer: Viewer, rawInput: unknown, clientIp: string): Promise<{ sessionVersion: number }> {
   const input = parseInput(changePasswordInputSchema, rawInput);
+  const keys = throttleKeys(viewer.username, clientIp);
+  await assertNotThrottled(keys);
   const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
   if (!credential) throw unauthorized();
-  if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) throw unauthorized("The current password is wrong");
+  if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) {
+    await recordLoginFailure(keys);
+    throw unauthorized("The current password is wrong");
+  }
+  await clearLoginFailures(viewer.username);
   const updated = await authDb.credential.update({
     where: { userId: viewer.id },
     data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },

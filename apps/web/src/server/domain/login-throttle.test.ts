@@ -1,8 +1,10 @@
+import { TRPCError } from "@trpc/server";
 import { authDb } from "@ems/db/auth";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createCaller } from "../api/root.ts";
 import { authOptions } from "../auth.ts";
 import { createTestUser, PASSWORD } from "../../../test/fixtures.ts";
-import { jsonOf, randomClientIp, rest } from "../../../test/rest.ts";
+import { jsonOf, randomClientIp, randomIp, rest } from "../../../test/rest.ts";
 import type { Viewer } from "../viewer.ts";
 import { THROTTLE_POLICY } from "./login-throttle.ts";
 
@@ -131,5 +133,30 @@ describe("ASVS V6.3.8 — failed sign-ins do not reveal which usernames exist", 
     expect(unknownUser.status).toBe(401);
     expect(await unknownUser.json()).toEqual(await wrongPassword.json());
     expect(await nextAuthSignIn("nobody-here", "wrong-password", ip)).toEqual(await nextAuthSignIn(known.username, "wrong-password", ip));
+  });
+});
+
+describe("ASVS V6.3.1 — the current password asked for by a password change is throttled like a sign-in", () => {
+  it("5 wrong current passwords lock the account: the right one is then refused (TOO_MANY_REQUESTS), and so is sign-in", async () => {
+    const user = await createTestUser("client", "changer");
+    const api = createCaller({ viewer: user, clientIp: randomIp() });
+    const change = async (currentPassword: string) =>
+      api.auth.changePassword({ currentPassword, newPassword: "a-new-password-1" }).then(
+        () => ({ status: 200 }),
+        (error: unknown) => ({ status: error instanceof TRPCError && error.code === "UNAUTHORIZED" ? 401 : 500 }),
+      );
+    await failUntilLocked(change);
+    await expect(api.auth.changePassword({ currentPassword: PASSWORD, newPassword: "a-new-password-1" })).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    expect((await rest.login({ username: user.username, password: PASSWORD }, randomClientIp())).status).toBe(429);
+  });
+
+  it("a right current password clears the count, like a successful sign-in", async () => {
+    const user = await createTestUser("client", "changer2");
+    const api = createCaller({ viewer: user, clientIp: randomIp() });
+    for (let i = 0; i < THROTTLE_POLICY.user.maxFailures - 1; i++) {
+      await expect(api.auth.changePassword({ currentPassword: "wrong-one", newPassword: "a-new-password-2" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    }
+    await api.auth.changePassword({ currentPassword: PASSWORD, newPassword: "a-new-password-2" });
+    expect(await authDb.loginThrottle.findUnique({ where: { key: `user:${user.username}` } })).toBeNull();
   });
 });

@@ -19,5 +19,7 @@ export const authRouter = createTRPCRouter({
   profile: protectedProcedure.input(z.void()).query(({ ctx }) => getUser(ctx.viewer, ctx.viewer.id)),
 
   /** Changes the signed-in user's password and ends all their sessions (this one too: sign in again). */
-  changePassword: protectedProcedure.input(changePasswordInputSchema).mutation(({ ctx, input }) => changeOwnPassword(ctx.viewer, input)),
+  changePassword: protectedProcedure
+    .input(changePasswordInputSchema)
+    .mutation(({ ctx, input }) => changeOwnPassword(ctx.viewer, input, ctx.clientIp)),
 });

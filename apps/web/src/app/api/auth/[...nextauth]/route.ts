@@ -2,14 +2,11 @@ import NextAuth from "next-auth";
 import { NextRequest } from "next/server";
 import { authOptions } from "~/server/auth.ts";
 import { badRequest } from "~/server/errors.ts";
-import { errorToResponse, withBodyLimit } from "~/server/http.ts";
+import { errorToResponse, MAX_AUTH_BODY_BYTES, withBodyLimit } from "~/server/http.ts";
 
 type RouteHandler = (request: NextRequest, context: unknown) => Promise<Response>;
 
 const handler = NextAuth(authOptions) as RouteHandler;
-
-/** next-auth's POST bodies (sign-in form, sign-out, CSRF token) are a few hundred bytes. */
-const MAX_AUTH_BODY_BYTES = 16 * 1024;
 
 /**
  * next-auth reads a POST body whole and answers 500 when a JSON one is malformed. The body is read

@@ -1,19 +1,14 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "~/server/api/root.ts";
 import { createTRPCContext } from "~/server/api/trpc.ts";
-import { withBodyLimit } from "~/server/http.ts";
+import { MAX_TRPC_BATCH_CALLS, MAX_TRPC_BODY_BYTES, withBodyLimit } from "~/server/http.ts";
 
-/**
- * The largest tRPC request body: the biggest single input (a device with a 2,000-character
- * description) is a few KiB, so this leaves room for batches while refusing multi-megabyte bodies.
- * An oversized body fails the procedures that read it with PAYLOAD_TOO_LARGE (HTTP 413).
- */
-const MAX_TRPC_BODY_BYTES = 256 * 1024;
-
+/** Bodies over MAX_TRPC_BODY_BYTES fail the procedures that read them with PAYLOAD_TOO_LARGE (413). */
 function handler(request: Request): Promise<Response> {
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req: withBodyLimit(request, MAX_TRPC_BODY_BYTES),
+    maxBatchSize: MAX_TRPC_BATCH_CALLS,
     router: appRouter,
     createContext: () => createTRPCContext({ headers: request.headers }),
   });
