@@ -41,7 +41,8 @@ async function inboxOf(admin: ChatClient): Promise<InboxEntry[]> {
   return ack.data.conversations;
 }
 
-describe("rooms", () => {
+// ASVS 5.0 V8.2.2: data-specific access only to the consumer's own objects; here, Socket.IO rooms.
+describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
   it("delivers a client's Admin-mode message to every administrator and to no other client", async () => {
     const aliceUser = testUser("client", "alice");
     const alice = await connectClient(server.port, aliceUser);

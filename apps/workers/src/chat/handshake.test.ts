@@ -26,6 +26,9 @@ async function refusal(promise: Promise<unknown>): Promise<Error & { data?: { co
   return error;
 }
 
+// ASVS 5.0 V4.4.2: the Origin header of the WebSocket handshake is checked against an allow-list.
+// ASVS 5.0 V4.4.3: a dedicated token, obtained through the authenticated web session, authenticates
+// the WebSocket; it is short-lived and cannot be swapped with the REST token (distinct audiences).
 describe("the Socket.IO handshake", () => {
   it("accepts a valid ems-socket token from an allowed origin, over WebSocket and long-polling", async () => {
     const user = testUser("client");
@@ -35,20 +38,20 @@ describe("the Socket.IO handshake", () => {
     closeAll(overWebSocket, overPolling);
   });
 
-  it("refuses a connection without a token", async () => {
+  it("ASVS V4.4.3 — refuses a connection without a token", async () => {
     const error = await refusal(connectClient(server.port, null, { token: null }));
     expect(error.message).toBe("token_missing");
     expect(error.data?.code).toBe("token_missing");
   });
 
-  it("refuses a malformed token and one signed with another secret", async () => {
+  it("ASVS V4.4.3 — refuses a malformed token and one signed with another secret", async () => {
     const user = testUser("client");
     expect((await refusal(connectClient(server.port, user, { token: "not-a-jwt" }))).message).toBe("token_invalid");
     const forged = await signToken(user, "ems-socket", "another-secret-of-at-least-32-characters!");
     expect((await refusal(connectClient(server.port, user, { token: forged }))).message).toBe("token_invalid");
   });
 
-  it("refuses an expired token, saying so (the client then asks the web app for a new one)", async () => {
+  it("ASVS V4.4.3 — refuses an expired token, saying so (the client then asks the web app for a new one)", async () => {
     const user = testUser("client");
     const expired = await socketToken(user, "ems-socket", -10);
     const error = await refusal(connectClient(server.port, user, { token: expired }));
@@ -56,13 +59,13 @@ describe("the Socket.IO handshake", () => {
     expect(error.data?.message).toMatch(/expired/);
   });
 
-  it("refuses a REST (ems-api) token: the audiences are not interchangeable", async () => {
+  it("ASVS V4.4.3 — refuses a REST (ems-api) token: the audiences are not interchangeable", async () => {
     const user = testUser("admin");
     const restToken = await socketToken(user, "ems-api");
     expect((await refusal(connectClient(server.port, user, { token: restToken }))).message).toBe("token_invalid");
   });
 
-  it("refuses other origins and a missing Origin before Socket.IO runs (HTTP 403)", async () => {
+  it("ASVS V4.4.2 — refuses other origins and a missing Origin before Socket.IO runs (HTTP 403)", async () => {
     const user = testUser("client");
     for (const origin of ["http://evil.example", "http://localhost:3001", null]) {
       for (const transport of ["websocket", "polling"] as const) {
