@@ -240,3 +240,24 @@ describe("ASVS V8.2.2 — object-level authorization: client B never reads or ch
     expect((await callerFor(cast.clientB).monitoring.alerts({ deviceId: device.id })).items).toEqual([]);
   });
 });
+
+describe("ASVS V15.3.3 — mass assignment: fields a caller may not set are dropped, not applied", () => {
+  // 15.3.3: "Verify that the application has countermeasures to protect against mass assignment
+  // attacks by limiting allowed fields per controller and action [...]". Every input is a zod object,
+  // which strips keys it does not name; these calls smuggle such keys past the TypeScript types.
+  it("self-registration asking for role admin (and an id) creates a client with a fresh id", async () => {
+    const chosenId = "00000000-0000-4000-8000-0000000000ad";
+    const smuggled = { username: uniqueName("sneaky"), password: PASSWORD, name: "Sneaky", role: "admin", id: chosenId } as never;
+    const user = await callerFor(null).auth.register(smuggled);
+    expect(user.role).toBe("client");
+    expect(user.id).not.toBe(chosenId);
+    expect(await outcomeOf(callerFor({ id: user.id, username: user.username, role: "client" }).users.list())).toBe("FORBIDDEN");
+  });
+
+  it("a device update carrying ownerId and version changes neither", async () => {
+    const device = await createTestDevice(cast.admin, cast.clientA.id);
+    const smuggled = { id: device.id, name: "Renamed", ownerId: cast.clientB.id, version: 1000 } as never;
+    const updated = await callerFor(cast.admin).devices.update(smuggled);
+    expect(updated).toMatchObject({ name: "Renamed", ownerId: cast.clientA.id, version: device.version + 1 });
+  });
+});
