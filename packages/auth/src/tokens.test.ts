@@ -43,6 +43,17 @@ describe("signToken / verifyToken", () => {
     await expect(verifyToken(hs512, "ems-api", SECRET)).resolves.toMatchObject({ ok: false });
   });
 
+  it("rejects a well-signed token without an expiry", async () => {
+    const forever = await new SignJWT({ username: "alice", role: "client" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(alice.id)
+      .setIssuer("ems")
+      .setAudience("ems-api")
+      .setIssuedAt()
+      .sign(key);
+    await expect(verifyToken(forever, "ems-api", SECRET)).resolves.toEqual({ ok: false, reason: "invalid" });
+  });
+
   it("rejects a well-signed token whose claims are not an EMS subject", async () => {
     const token = await new SignJWT({ username: "alice", role: "superuser" })
       .setProtectedHeader({ alg: "HS256" })

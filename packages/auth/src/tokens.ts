@@ -57,6 +57,8 @@ export async function verifyToken(token: string, audience: TokenAudience, secret
       algorithms: ["HS256"],
       issuer: TOKEN_ISSUER,
       audience,
+      // A token without an expiry would be valid for ever, however it was signed.
+      requiredClaims: ["exp", "iat", "sub"],
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) return { ok: false, reason: "invalid" };
