@@ -105,15 +105,22 @@ async function runStreamScenario(ctx: FaultContext, scenario: StreamScenario): P
     }
 
     let faultDone: Promise<number> = Promise.resolve(Date.now());
-    let faultStarted = false;
+    let faultStartedAt: number | undefined;
+    const streamStartedAt = Date.now();
     await publishReadings(h.broker, h.names.sensorData, bodies, RATE_PER_SECOND, (published) => {
-      if (scenario.fault && !faultStarted && published >= bodies.length * 0.4) {
-        faultStarted = true;
+      if (scenario.fault && faultStartedAt === undefined && published >= bodies.length * 0.4) {
+        faultStartedAt = Date.now();
         faultDone = scenario.fault(h).then(() => Date.now());
       }
     });
+    const publishedAt = Date.now();
+    const faultRepairedAt = await faultDone;
+    if (faultStartedAt !== undefined) {
+      const at = (t: number) => ((t - streamStartedAt) / 1000).toFixed(1);
+      notes.push(`fault from ${at(faultStartedAt)} s to ${at(faultRepairedAt)} s; stream published by ${at(publishedAt)} s`);
+    }
     // Recovery: from the moment the fault is repaired, or publishing ended if later, to exact state.
-    const repairedAt = Math.max(await faultDone, Date.now());
+    const repairedAt = Math.max(faultRepairedAt, Date.now());
 
     const truth = truthOf(stream.readings);
     const limits = new Map(stream.devices.map((d) => [d.id, d.limitMilli]));
@@ -158,7 +165,7 @@ async function runStreamScenario(ctx: FaultContext, scenario: StreamScenario): P
       counted: comparison.counted,
       lost: comparison.lost,
       duplicated: comparison.duplicated,
-      recoverySeconds: Math.round(recoverySeconds * 10) / 10,
+      recoverySeconds: Math.round(recoverySeconds * 100) / 100,
       notes,
     };
   } finally {
@@ -306,7 +313,7 @@ export async function runOutboxScenario(ctx: FaultContext): Promise<ScenarioResu
       lost: Math.max(0, published - counted),
       // Monitoring applies an event only over an older version, so more applied than written would be a replay.
       duplicated: Math.max(0, counted - published),
-      recoverySeconds: Math.round(recoverySeconds * 10) / 10,
+      recoverySeconds: Math.round(recoverySeconds * 100) / 100,
       notes,
     };
   } finally {
