@@ -248,6 +248,36 @@ test("the bot answers with a rule; in Admin mode only the admins see it, and the
   await bobPage.context().close();
 });
 
+// ASVS 5.0 V1.2.1: output is encoded for the context it is shown in, here HTML text: a message that
+// carries markup is shown as those characters, on both sides, and nothing in it runs.
+test("ASVS V1.2.1 — chat messages are shown as text: script payloads never run, on either side", async () => {
+  const marker = `xss-${run}`;
+  const payload = `<img src=x onerror="window.__emsXss=1"><script>window.__emsXss=1</script><b>bold</b> ${marker}`;
+  const chat = alicePage.getByRole("region", { name: "Support chat" });
+  const adminBox = chat.getByLabel("Message to the administrators");
+  await adminBox.fill(payload);
+  await adminBox.press("Enter");
+  const sent = chat.locator('li[data-source="client"]').filter({ hasText: marker });
+  await expect(sent).toContainText(payload);
+
+  const thread = admin.getByRole("region", { name: `Conversation with ${alice.username}` });
+  const received = thread.locator('li[data-source="client"]').filter({ hasText: marker });
+  await expect(received).toContainText(payload);
+  const reply = thread.getByLabel(`Reply to ${alice.username}`);
+  await reply.fill(`<script>window.__emsXss=2</script><i>${marker}</i>`);
+  await reply.press("Enter");
+  await expect(chat.locator('li[data-source="admin"]').filter({ hasText: `<i>${marker}</i>` })).toBeVisible();
+
+  for (const [page, messages] of [
+    [alicePage, chat],
+    [admin, thread],
+  ] as const) {
+    expect(await page.evaluate(() => (window as unknown as { __emsXss?: number }).__emsXss)).toBeUndefined();
+    // The markup stayed text: no element was made from it.
+    await expect(messages.locator("li b, li i, li img[src='x'], li script")).toHaveCount(0);
+  }
+});
+
 test("phone width: dashboard and console fit the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
   const phone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
   await signIn(phone, alice.username, alice.password, /\/dashboard$/);
