@@ -26,8 +26,8 @@ export interface LocalRunOptions {
   chatPort: number;
   /** Device ids the simulator feeds (the seeded demo device by default). */
   simulatorDevices: string[];
-  /** Simulated minutes per real second for the simulator. */
-  simulatorSpeed: number;
+  /** The simulator's --speed: simulated minutes per real minute, or "max". */
+  simulatorSpeed: number | "max";
 }
 
 // Each worker logs one line like this once it consumes (or, for the simulator, publishes).
@@ -140,11 +140,14 @@ export function startLocalRun(
   specs: ProcessSpec[],
   env: NodeJS.ProcessEnv,
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  /** For a run started in stages: the prefix width and first colour, so all lines line up. */
+  layout: { width?: number; firstColour?: number } = {},
 ): LocalRun {
-  const width = Math.max(...specs.map((s) => s.name.length));
-  const processes = specs.map((spec, index) =>
-    startProcess(spec, env, write, `\u001b[${COLOURS[index % COLOURS.length]}m${spec.name.padEnd(width)} |\u001b[0m`),
-  );
+  const width = layout.width ?? Math.max(...specs.map((s) => s.name.length));
+  const processes = specs.map((spec, index) => {
+    const colour = COLOURS[((layout.firstColour ?? 0) + index) % COLOURS.length];
+    return startProcess(spec, env, write, `\u001b[${colour}m${spec.name.padEnd(width)} |\u001b[0m`);
+  });
   // If the runner itself exits (even on an uncaught error), its children must not live on.
   process.once("exit", () => processes.forEach((p) => signalProcess(p, "SIGTERM")));
   const stop = async (graceMs = 20_000) => {
