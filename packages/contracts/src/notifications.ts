@@ -24,3 +24,15 @@ export const consumptionUpdatedSchema = z.object({
   total: z.string(),
 });
 export type ConsumptionUpdated = z.infer<typeof consumptionUpdatedSchema>;
+
+/**
+ * Web → chat: every session of this user ended. Chat disconnects the user's sockets at once, so a
+ * deleted user stops receiving and a demoted admin leaves the admins room; the client reconnects
+ * with a fresh handshake token (refused for a deleted user, carrying the new role otherwise).
+ */
+export const sessionsEndedSchema = z.object({
+  userId: z.uuid(),
+  reason: z.enum(["deleted", "role-changed", "password-changed", "signed-out"]),
+  occurredAt: z.iso.datetime(),
+});
+export type SessionsEnded = z.infer<typeof sessionsEndedSchema>;

@@ -37,4 +37,6 @@ export const DEAD_LETTER_SOURCE_HEADER = "x-ems-source-queue";
 export const NOTIFICATION_ROUTING_KEYS = {
   alertCreated: "alert.created",
   consumptionUpdated: "consumption.updated",
+  /** web → chat: a user's sessions ended (deleted, role or password changed, signed out). */
+  sessionsEnded: "sessions.ended",
 } as const;

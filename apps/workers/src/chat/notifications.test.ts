@@ -82,6 +82,18 @@ describe("notifications from monitoring", () => {
     closeAll(ownerSocket, bystander, admin);
   });
 
+  it("disconnects every socket of a user whose sessions ended, and nobody else's", async () => {
+    const admin = testUser("admin");
+    const [tab1, tab2] = [await connectClient(server.port, admin), await connectClient(server.port, admin)];
+    const bystander = await connectClient(server.port, testUser("admin"));
+    const dropped = Promise.all([tab1, tab2].map((socket) => new Promise((resolve) => socket.once("disconnect", resolve))));
+    await publish(NOTIFICATION_ROUTING_KEYS.sessionsEnded, { userId: admin.id, reason: "role-changed", occurredAt: new Date().toISOString() });
+    expect(await dropped).toEqual(["io server disconnect", "io server disconnect"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bystander.connected).toBe(true);
+    closeAll(tab1, tab2, bystander);
+  });
+
   it("dead-letters malformed notifications with the reason, and keeps consuming", async () => {
     await publish(NOTIFICATION_ROUTING_KEYS.alertCreated, "{not json");
     await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, { ...consumptionFor(randomUUID()), ownerId: "nobody" });

@@ -1,12 +1,21 @@
 import type { Broker, Logger } from "@ems/messaging";
 import { NOTIFICATION_ROUTING_KEYS, type QueueNames } from "@ems/contracts/queues";
-import { alertCreatedSchema, consumptionUpdatedSchema, type AlertCreated, type ConsumptionUpdated } from "@ems/contracts/notifications";
+import {
+  alertCreatedSchema,
+  consumptionUpdatedSchema,
+  sessionsEndedSchema,
+  type AlertCreated,
+  type ConsumptionUpdated,
+  type SessionsEnded,
+} from "@ems/contracts/notifications";
 import { userRoom } from "@ems/contracts/socket";
 import type { ChatIo } from "./types.ts";
 
 export type Notification =
   | { event: "alert:created"; payload: AlertCreated }
-  | { event: "consumption:updated"; payload: ConsumptionUpdated };
+  | { event: "consumption:updated"; payload: ConsumptionUpdated }
+  /** Not pushed to the browser: the user's sockets are disconnected (see consumeNotifications). */
+  | { event: "sessions:ended"; payload: SessionsEnded };
 
 export type NotificationParseResult = ({ ok: true } & Notification) | { ok: false; reason: string };
 
@@ -14,6 +23,7 @@ export type NotificationParseResult = ({ ok: true } & Notification) | { ok: fals
 const ROUTES = {
   [NOTIFICATION_ROUTING_KEYS.alertCreated]: { event: "alert:created", schema: alertCreatedSchema },
   [NOTIFICATION_ROUTING_KEYS.consumptionUpdated]: { event: "consumption:updated", schema: consumptionUpdatedSchema },
+  [NOTIFICATION_ROUTING_KEYS.sessionsEnded]: { event: "sessions:ended", schema: sessionsEndedSchema },
 } as const;
 
 /** Never throws: a message that cannot be pushed gets a reason for the dead-letter queue. */
@@ -36,8 +46,8 @@ export function parseNotification(routingKey: string, body: Buffer): Notificatio
 }
 
 /**
- * Consumes `chat.notifications.queue` (bound to the notifications exchange for alert.created and
- * consumption.updated) and pushes each notification to its owner's room. Chat processes are competing
+ * Consumes `chat.notifications.queue` (bound to the notifications exchange for alert.created,
+ * consumption.updated and sessions.ended) and pushes each notification to its owner's room. Chat processes are competing
  * consumers of the queue; the Socket.IO adapter delivers to the owner on whichever process holds their
  * sockets. The push is live-only: an alert missed while offline is shown from the alert history.
  */
@@ -55,9 +65,17 @@ export async function consumeNotifications(
       await delivery.deadLetter(result.reason);
       return;
     }
-    const room = io.to(userRoom(result.payload.ownerId));
-    if (result.event === "alert:created") room.emit("alert:created", result.payload);
-    else room.emit("consumption:updated", result.payload);
+    if (result.event === "sessions:ended") {
+      // Every process holding one of the user's sockets drops it (through the adapter); the client
+      // reconnects with a fresh token, which the web app refuses to a deleted user and which carries
+      // the new role otherwise, so a demoted admin leaves the admins room at once.
+      io.in(userRoom(result.payload.userId)).disconnectSockets(true);
+      log.info(`sessions of ${result.payload.userId} ended (${result.payload.reason}): sockets disconnected`);
+    } else {
+      const room = io.to(userRoom(result.payload.ownerId));
+      if (result.event === "alert:created") room.emit("alert:created", result.payload);
+      else room.emit("consumption:updated", result.payload);
+    }
     delivery.ack();
   });
 }

@@ -5,6 +5,7 @@ import { authDb } from "@ems/db/auth";
 import { env } from "~/env.ts";
 import { changePasswordInputSchema, loginInputSchema, registerInputSchema } from "~/lib/schemas.ts";
 import { parseInput, unauthorized } from "../errors.ts";
+import { announceSessionsEnded } from "../outbox/start.ts";
 import type { Viewer } from "../viewer.ts";
 import { assertNotThrottled, clearLoginFailures, recordLoginFailure, throttleKeys } from "./login-throttle.ts";
 import { createAccount, type UserDto } from "./users.ts";
@@ -57,7 +58,8 @@ export async function currentSessionUser(userId: string, sessionVersion: number)
  * taken before. Only a current session can do this (a revoked one's version is already behind).
  */
 export async function endSessions(userId: string, sessionVersion: number): Promise<void> {
-  await authDb.credential.updateMany({ where: { userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+  const { count } = await authDb.credential.updateMany({ where: { userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+  if (count > 0) announceSessionsEnded(userId, "signed-out");
 }
 
 /**
@@ -80,6 +82,7 @@ export async function changeOwnPassword(viewer: Viewer, rawInput: unknown, clien
     where: { userId: viewer.id },
     data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },
   });
+  announceSessionsEnded(viewer.id, "password-changed");
   return { sessionVersion: updated.sessionVersion };
 }
 

@@ -6,6 +6,7 @@ import { outboxEventFor } from "@ems/db/device-outbox";
 import { userDb, type Profile } from "@ems/db/user";
 import type { CreateUserInput, UpdateUserInput } from "~/lib/schemas.ts";
 import { badRequest, conflict, isUniqueViolation, notFound } from "../errors.ts";
+import { announceSessionsEnded } from "../outbox/start.ts";
 import { assertAdmin, assertSelfOrAdmin, type Viewer } from "../viewer.ts";
 
 /**
@@ -144,6 +145,7 @@ export async function updateUser(viewer: Viewer, input: UpdateUserInput): Promis
       await userDb.profile.update({ where: { id: input.id }, data: { name, email, address, role } });
       throw error;
     }
+    announceSessionsEnded(input.id, roleChanged ? "role-changed" : "password-changed");
   }
   return toDto(after);
 }
@@ -163,6 +165,7 @@ export async function deleteUser(viewer: Viewer, userId: string): Promise<{ id: 
   ]);
   if (!credential && !profile && !ownedDevice) throw notFound("No such user");
   await authDb.credential.deleteMany({ where: { userId } });
+  announceSessionsEnded(userId, "deleted");
   await userDb.profile.deleteMany({ where: { id: userId } });
   const unassignedDeviceIds = await unassignAllDevicesOf(userId);
   return { id: userId, unassignedDeviceIds };
