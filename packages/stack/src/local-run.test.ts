@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import amqp from "amqplib";
 import { describe, expect, it } from "vitest";
+import { queueNames } from "@ems/contracts/queues";
+import { deleteTopology } from "@ems/messaging";
 import { repoRoot } from "./local-run.ts";
 
 /**
@@ -56,6 +59,9 @@ describe("local run (npm run dev)", () => {
         child.kill("SIGTERM");
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
       }
+      const connection = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+      await deleteTopology(await connection.createChannel(), queueNames(prefix), 2);
+      await connection.close();
     }
   });
 });
