@@ -2,9 +2,8 @@
 
 import { useState, type FormEvent } from "react";
 import { createDeviceInputSchema, updateDeviceInputSchema, type CreateDeviceInput, type UpdateDeviceInput } from "~/lib/schemas.ts";
-import { Button } from "../ui/button.tsx";
 import { InputField, SelectField, TextareaField } from "../ui/field.tsx";
-import { Modal } from "../ui/modal.tsx";
+import { FormDialogActions, Modal } from "../ui/modal.tsx";
 import { validateForm, type FieldErrors } from "../ui/validation.ts";
 import type { Device, User } from "../api-types.ts";
 
@@ -102,12 +101,7 @@ export function DeviceFormDialog(props: DeviceFormProps) {
             ))}
           </SelectField>
         )}
-        <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-          <Button variant="secondary" onClick={props.onClose}>
-            Cancel
-          </Button>
-          <Button type="submit">{creating ? "Create device" : "Save changes"}</Button>
-        </div>
+        <FormDialogActions submitLabel={creating ? "Create device" : "Save changes"} onCancel={props.onClose} />
       </form>
     </Modal>
   );

@@ -2,9 +2,8 @@
 
 import { useState, type FormEvent } from "react";
 import { createUserInputSchema, updateUserInputSchema, type CreateUserInput, type UpdateUserInput } from "~/lib/schemas.ts";
-import { Button } from "../ui/button.tsx";
 import { FormError, InputField, SelectField } from "../ui/field.tsx";
-import { Modal } from "../ui/modal.tsx";
+import { FormDialogActions, Modal } from "../ui/modal.tsx";
 import { validateForm, type FieldErrors } from "../ui/validation.ts";
 import type { User } from "../api-types.ts";
 
@@ -107,12 +106,7 @@ export function UserFormDialog(props: UserFormProps) {
           <option value="client">Client</option>
           <option value="admin">Administrator</option>
         </SelectField>
-        <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-          <Button variant="secondary" onClick={props.onClose}>
-            Cancel
-          </Button>
-          <Button type="submit">{creating ? "Create user" : "Save changes"}</Button>
-        </div>
+        <FormDialogActions submitLabel={creating ? "Create user" : "Save changes"} onCancel={props.onClose} />
       </form>
     </Modal>
   );

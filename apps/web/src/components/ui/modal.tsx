@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import { useFocusTrap } from "~/hooks/use-focus-trap.ts";
+import { Button } from "./button.tsx";
 
 export interface ModalProps {
   open: boolean;
@@ -81,5 +82,17 @@ export function Modal({ open, onClose, title, description, role = "dialog", tone
         </div>
       )}
     </dialog>
+  );
+}
+
+/** A form dialog's buttons: Cancel and the submit button, stacked on phones with the action on top. */
+export function FormDialogActions({ submitLabel, onCancel }: { submitLabel: string; onCancel: () => void }) {
+  return (
+    <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
+      <Button variant="secondary" onClick={onCancel}>
+        Cancel
+      </Button>
+      <Button type="submit">{submitLabel}</Button>
+    </div>
   );
 }
