@@ -1,5 +1,6 @@
 // `migrate [database...]`: applies pending migrations to the named databases (all five when none is
-// named), creating them if missing. Containers run it at start; concurrent runs wait on an advisory lock.
+// named), creating them if missing. Containers run it at start: it waits up to MIGRATE_WAIT_SECONDS
+// for a database that is not reachable yet, and concurrent runs wait on an advisory lock.
 import { DATABASES, type DatabaseName } from "../src/databases.ts";
 import { migrate } from "../src/migrate.ts";
 
@@ -9,9 +10,16 @@ if (unknown.length) {
   console.error(`unknown database(s): ${unknown.join(", ")}; expected some of: ${DATABASES.join(", ")}`);
   process.exit(2);
 }
-const { databaseUrls } = await import("../src/env.ts");
+const { databaseUrls, dbEnv } = await import("../src/env.ts");
+const waitMs = dbEnv.MIGRATE_WAIT_SECONDS * 1000;
 for (const name of (requested.length ? requested : DATABASES) as DatabaseName[]) {
-  const output = await migrate(name, databaseUrls[name]);
-  const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
-  console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
+  try {
+    const output = await migrate(name, databaseUrls[name], { waitMs });
+    const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
+    console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
+  } catch (error) {
+    // migrate's messages name the database and the cause, without the password: no stack needed.
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
 }

@@ -21,6 +21,8 @@ export const dbEnv = createEnv({
     CHAT_DATABASE_PASSWORD: z.string().optional(),
     /** Connections per Prisma client pool in this process. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** How long the start-up migrator waits for a database that is not reachable yet (0: no waiting). */
+    MIGRATE_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
   },
   runtimeEnv: withSecretFiles(
     // eslint-disable-next-line no-restricted-properties -- the one place the database env is read
