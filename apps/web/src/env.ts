@@ -4,6 +4,7 @@ import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
 import { DEVELOPMENT_AUTH_SECRET } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
+import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
 
 /**
  * The web process's settings, parsed once with zod. The five *_DATABASE_URL variables belong to
@@ -13,12 +14,21 @@ import { withSecretFiles } from "@ems/config/secrets";
  * handshake); the chat process must be given the same value. Outside production a fixed development
  * secret is used so that `npm run dev` works without configuration. AUTH_SECRET_FILE (Docker secrets)
  * works too. Server code only: the browser learns the chat URL from `chat.socketToken`.
+ *
+ * ADMIN_USERNAME + ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) give a deployment its first admin, created
+ * at start unless the username exists (server/startup-accounts.ts); DEMO_DATA=1 adds the demo client
+ * and device.
  */
 const isProduction = process.env.NODE_ENV === "production";
 // `next build` runs with NODE_ENV=production but has no secrets; it sets this to defer the check to start-up.
 const skipValidation = process.env.SKIP_ENV_VALIDATION === "1";
 
-const source = withSecretFiles(process.env, ["AUTH_SECRET"]);
+const source = withSecretFiles(process.env, ["AUTH_SECRET", "ADMIN_PASSWORD", "RABBITMQ_URL"]);
+
+// A deployment's admin password guards everything, so production asks for more than the users' minimum.
+const adminPasswordSchema = isProduction
+  ? z.string().min(12, { error: "ADMIN_PASSWORD must be at least 12 characters in production" }).max(200)
+  : passwordSchema;
 
 export const env = createEnv({
   server: {
@@ -36,6 +46,13 @@ export const env = createEnv({
     OUTBOX_RELAY: z.enum(["on", "off"]).default("on"),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** The first admin, ensured at every start (an existing account is left as it is). Both or neither. */
+    ADMIN_USERNAME: usernameSchema.optional(),
+    ADMIN_PASSWORD: adminPasswordSchema.optional(),
+    /** "1": the demo client (demo / demo-password) and its device are ensured at start. */
+    /** On SIGTERM, how long to keep serving (readiness 503) before stopping: the gateway's refresh time. */
+    SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
+    DEMO_DATA: z.stringbool({ truthy: ["1"], falsy: ["0"], error: 'DEMO_DATA must be "1" or "0"' }).default(false),
   },
   client: {
     /** Where the browser opens the Socket.IO connection; empty means same origin (behind Traefik). */
@@ -50,9 +67,21 @@ export const env = createEnv({
     OUTBOX_RELAY: source.OUTBOX_RELAY,
     OUTBOX_POLL_INTERVAL_MS: source.OUTBOX_POLL_INTERVAL_MS,
     LOG_LEVEL: source.LOG_LEVEL,
+    // Empty counts as unset here: a stack file's `${ADMIN_USERNAME:-}` must not stop the server.
+    ADMIN_USERNAME: source.ADMIN_USERNAME || undefined,
+    ADMIN_PASSWORD: source.ADMIN_PASSWORD || undefined,
+    DEMO_DATA: source.DEMO_DATA || undefined,
+    SHUTDOWN_DRAIN_SECONDS: source.SHUTDOWN_DRAIN_SECONDS,
     // Spelled out so that Next.js inlines it at build time.
     NEXT_PUBLIC_CHAT_URL: process.env.NEXT_PUBLIC_CHAT_URL,
   },
+  // One without the other is a typo in the stack file, not "no admin": refuse to start.
+  createFinalSchema: (shape) =>
+    z.object(shape).superRefine((values, context) => {
+      if ((values.ADMIN_USERNAME === undefined) !== (values.ADMIN_PASSWORD === undefined)) {
+        context.addIssue({ code: "custom", path: ["ADMIN_PASSWORD"], message: "ADMIN_USERNAME and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) must be set together" });
+      }
+    }),
   skipValidation,
   emptyStringAsUndefined: false,
 });

@@ -4,6 +4,7 @@ import type { Viewer } from "~/server/viewer.ts";
 import { POST as login } from "~/app/api/auth/login/route.ts";
 import { GET as devicesOfUser } from "~/app/api/devices/user/[userId]/route.ts";
 import { GET as health } from "~/app/api/health/route.ts";
+import { GET as live } from "~/app/api/health/live/route.ts";
 import { GET as consumption } from "~/app/api/monitoring/consumption/[deviceId]/route.ts";
 
 /**
@@ -48,6 +49,9 @@ export const rest = {
   },
   health() {
     return health();
+  },
+  live() {
+    return Promise.resolve(live());
   },
 };
 

@@ -1,6 +1,7 @@
 /**
  * Runs once when the Node.js server starts (from src/instrumentation.ts): checks the environment,
- * then starts the device outbox relay.
+ * ensures the first admin (and the demo data if asked), starts the device outbox relay, and drains
+ * on SIGTERM (server/shutdown.ts).
  */
 export async function startServer(): Promise<void> {
   try {
@@ -11,6 +12,12 @@ export async function startServer(): Promise<void> {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
-  const { startOutboxRelay } = await import("./outbox/start.ts");
+  const { ensureStartupAccountsWithRetry, startupAccountsFromEnv } = await import("./startup-accounts.ts");
+  // Not awaited: with the user database down the server must still start (sign-in needs only the
+  // auth database); the accounts are retried in the background until they are in place.
+  void ensureStartupAccountsWithRetry(startupAccountsFromEnv());
+  const { startOutboxRelay, stopOutboxRelay } = await import("./outbox/start.ts");
   await startOutboxRelay();
+  const [{ env }, { drainOnSignals }] = await Promise.all([import("~/env.ts"), import("./shutdown.ts")]);
+  drainOnSignals({ drainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000, stop: stopOutboxRelay, log: (message) => console.log(`[web] ${message}`) });
 }

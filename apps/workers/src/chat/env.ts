@@ -15,7 +15,7 @@ const commaList = z
   .pipe(z.array(z.url({ error: "CHAT_ALLOWED_ORIGINS must be a comma-separated list of origins" })).min(1));
 
 /**
- * The chat process's settings, parsed once at start-up; AUTH_SECRET_FILE and XAI_API_KEY_FILE (Docker
+ * The chat process's settings, parsed once at start-up; AUTH_SECRET_FILE, XAI_API_KEY_FILE and RABBITMQ_URL_FILE (Docker
  * secrets) work too. The chat database's URL belongs to @ems/db's env.
  */
 export const chatEnv = createEnv({
@@ -41,7 +41,7 @@ export const chatEnv = createEnv({
     /** How many RabbitMQ notifications a chat process handles at once. */
     CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   },
-  runtimeEnv: withSecretFiles(process.env, ["AUTH_SECRET", "XAI_API_KEY"]),
+  runtimeEnv: withSecretFiles(process.env, ["AUTH_SECRET", "XAI_API_KEY", "RABBITMQ_URL"]),
   emptyStringAsUndefined: true,
 });
 

@@ -98,11 +98,26 @@ describe("GET /api/monitoring/consumption/{deviceId}", () => {
   });
 });
 
-describe("GET /api/health", () => {
-  it("reports every database as reachable", async () => {
+describe("GET /api/health (readiness)", () => {
+  it("answers 200 ok with every database reachable", async () => {
     const response = await rest.health();
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", databases: { auth: "ok", user: "ok", device: "ok", monitoring: "ok" } });
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await jsonOf(response)).toEqual({
+      status: "ok",
+      databases: { auth: "ok", user: "ok", device: "ok", monitoring: "ok" },
+      outboxRelay: null, // the tests run no relay in this process
+    });
+  });
+  // "degraded" (200) and "unavailable" (503): src/server/database-outage.test.ts, with databases cut.
+});
+
+describe("GET /api/health/live (liveness)", () => {
+  it('answers 200 {"status":"ok"}', async () => {
+    const response = await rest.live();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await jsonOf(response)).toEqual({ status: "ok" });
   });
 });
 

@@ -145,12 +145,13 @@ describe("ASVS V8.2.1 + V8.2.2 — function-level and object-level authorization
     });
   }
 
-  it("POST /api/auth/login and GET /api/health are public", async () => {
+  it("POST /api/auth/login, GET /api/health and GET /api/health/live are public", async () => {
     for (const who of ["clientA", "clientB", "admin"] as const) {
       const response = await rest.login({ username: cast[who].username, password: PASSWORD }, { "x-real-ip": `10.9.0.${WHO.indexOf(who)}` });
       expect(response.status).toBe(200);
     }
     expect((await rest.health()).status).toBe(200);
+    expect((await rest.live()).status).toBe(200);
   });
 
   it("a client's own devices exclude everyone else's, an admin sees the owner's", async () => {

@@ -6,7 +6,8 @@ import { userDb } from "@ems/db/user";
 
 const TIMEOUT_MS = 2_000;
 
-type DatabaseState = "ok" | "unreachable";
+export type DatabaseState = "ok" | "unreachable";
+export type DatabaseStates = Record<"auth" | "user" | "device" | "monitoring", DatabaseState>;
 
 async function ping(query: () => Promise<unknown>): Promise<DatabaseState> {
   let timer: NodeJS.Timeout | undefined;
@@ -23,7 +24,7 @@ async function ping(query: () => Promise<unknown>): Promise<DatabaseState> {
 }
 
 /** `SELECT 1` on each database the web app uses (chat's belongs to the chat process), with a short timeout. */
-export async function checkDatabases(): Promise<Record<"auth" | "user" | "device" | "monitoring", DatabaseState>> {
+export async function checkDatabases(): Promise<DatabaseStates> {
   const [auth, user, device, monitoring] = await Promise.all([
     ping(() => authDb.$queryRaw`SELECT 1`),
     ping(() => userDb.$queryRaw`SELECT 1`),
@@ -31,4 +32,21 @@ export async function checkDatabases(): Promise<Record<"auth" | "user" | "device
     ping(() => monitoringDb.$queryRaw`SELECT 1`),
   ]);
   return { auth, user, device, monitoring };
+}
+
+export interface Readiness {
+  /** ok: every database answers; degraded: auth answers, another does not; unavailable: auth does not. */
+  status: "ok" | "degraded" | "unavailable";
+  databases: DatabaseStates;
+}
+
+/**
+ * Whether this replica should get traffic. It is ready while the auth database answers, because then
+ * sign-in works; a user, device or monitoring outage only breaks the pages that need that database,
+ * and taking the replica out of the gateway for it would take sign-in down too.
+ */
+export async function checkReadiness(): Promise<Readiness> {
+  const databases = await checkDatabases();
+  if (databases.auth !== "ok") return { status: "unavailable", databases };
+  return { status: Object.values(databases).every((state) => state === "ok") ? "ok" : "degraded", databases };
 }

@@ -48,3 +48,13 @@ export function announceSessionsEnded(userId: string, reason: SessionsEnded["rea
     .publish(queueNames(env.QUEUE_PREFIX).notificationsExchange, NOTIFICATION_ROUTING_KEYS.sessionsEnded, JSON.stringify(event), {}, 2_000)
     .catch((error: unknown) => running.log.warn(`could not announce the end of ${userId}'s sessions: ${String(error)}`));
 }
+
+/** Stops polling (the pass in progress finishes) and closes the broker connection; for shutdown. */
+export async function stopOutboxRelay(): Promise<void> {
+  const running = registry.__emsOutboxRelay;
+  if (!running) return;
+  delete registry.__emsOutboxRelay;
+  await running.relay.stop();
+  await running.broker.close();
+  running.log.info("outbox relay stopped");
+}
