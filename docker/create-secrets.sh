@@ -1,16 +1,71 @@
 #!/usr/bin/env bash
-# Creates the stack's Docker secrets once per swarm: a random auth secret and database passwords, and
-# the xAI API key from $XAI_API_KEY (empty: the chat bot answers with rules and its fallback only).
+# Creates the stack's Docker secrets once per swarm (existing ones are kept):
+#   auth_secret                 signs sessions and EMS tokens (web, chat)
+#   admin_password              the first admin's password: $ADMIN_PASSWORD, or random and printed once
+#   <db>_db_password            one per database
+#   xai_api_key                 $XAI_API_KEY (empty: the chat bot answers with rules and its fallback only)
+#   rabbitmq_url_<service>      one RabbitMQ user per service (web, balancer, monitoring, chat, simulator)
+#   rabbitmq_definitions        those users and their least-privilege permissions, loaded by RabbitMQ
+# Needs openssl (RabbitMQ's salted SHA-256 password hashes).
 set -euo pipefail
+exists() { docker secret inspect "$1" >/dev/null 2>&1; }
 create() {
-  if docker secret inspect "$1" >/dev/null 2>&1; then
+  if exists "$1"; then
     echo "secret $1 exists, kept"
   else
     # A trailing newline (stripped when read) keeps an empty xAI key a valid, non-empty secret.
     printf '%s\n' "$2" | docker secret create "$1" - >/dev/null && echo "secret $1 created"
   fi
 }
-random() { head -c 32 /dev/urandom | base64 | tr -d '/+=' ; }
+random() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n'; }
+
 create auth_secret "$(random)"
+if ! exists admin_password; then
+  password="${ADMIN_PASSWORD:-$(random)}"
+  create admin_password "$password"
+  [[ -n "${ADMIN_PASSWORD:-}" ]] || echo "first admin: ${ADMIN_USERNAME:-admin} / $password  (shown once; kept only in the secret admin_password)"
+fi
 for db in auth user device monitoring chat; do create "${db}_db_password" "$(random)"; done
 create xai_api_key "${XAI_API_KEY:-}"
+
+# RabbitMQ: the users and the definitions file are made together, or not at all (their passwords must match).
+services=(web balancer monitoring chat simulator)
+if exists rabbitmq_definitions; then
+  echo "secret rabbitmq_definitions exists, kept (with the rabbitmq_url_* secrets)"
+  exit 0
+fi
+# rabbit_password_hashing_sha256: base64(salt ‖ sha256(salt ‖ password)), 4 random bytes of salt.
+hash_password() {
+  local tmp; tmp="$(mktemp -d)"
+  head -c 4 /dev/urandom >"$tmp/salt"
+  { cat "$tmp/salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary >"$tmp/digest"
+  cat "$tmp/salt" "$tmp/digest" | base64 | tr -d '\n'
+  rm -rf "$tmp"
+}
+# Every process declares the whole EMS topology at start (configure on all EMS names, read on the
+# notifications exchange and write on the chat queue to bind them); beyond that each may only read
+# what it consumes and write where it publishes (amq.default: the partition, sync and dead-letter queues).
+names='^(sensor\\..*|monitoring\\.sync\\.queue|ems\\.dead-letter\\.queue|ems\\.notifications|chat\\.notifications\\.queue)$'
+declare -A read=(
+  [web]='^ems\\.notifications$'
+  [balancer]='^(sensor\\.data\\.queue|ems\\.notifications)$'
+  [monitoring]='^(sensor\\.queue\\.[0-9]+|monitoring\\.sync\\.queue|ems\\.notifications)$'
+  [chat]='^(chat\\.notifications\\.queue|ems\\.notifications)$'
+  [simulator]='^ems\\.notifications$'
+)
+declare -A write=(
+  [web]='^(amq\\.default|ems\\.notifications|chat\\.notifications\\.queue)$'
+  [balancer]='^(amq\\.default|chat\\.notifications\\.queue)$'
+  [monitoring]='^(amq\\.default|ems\\.notifications|chat\\.notifications\\.queue)$'
+  [chat]='^(amq\\.default|chat\\.notifications\\.queue)$'
+  [simulator]='^(amq\\.default|chat\\.notifications\\.queue)$'
+)
+users="" permissions=""
+for service in "${services[@]}"; do
+  password="$(random)"
+  users+="${users:+,}{\"name\":\"ems-$service\",\"password_hash\":\"$(hash_password "$password")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":[]}"
+  permissions+="${permissions:+,}{\"user\":\"ems-$service\",\"vhost\":\"/\",\"configure\":\"$names\",\"read\":\"${read[$service]}\",\"write\":\"${write[$service]}\"}"
+  docker secret rm "rabbitmq_url_$service" >/dev/null 2>&1 || true
+  create "rabbitmq_url_$service" "amqp://ems-$service:$password@rabbitmq:5672"
+done
+create rabbitmq_definitions "{\"vhosts\":[{\"name\":\"/\"}],\"users\":[$users],\"permissions\":[$permissions]}"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # ems-worker PROCESS [ARGS...]: applies the migrations of the database the process owns (safe when
-# replicas start together: the migrator takes an advisory lock), then replaces itself with the process.
+# replicas start together: the migrator takes an advisory lock, and waits for a database that is not
+# up yet), then replaces itself with the process.
 set -eu
 process="${1:-}"
 [ $# -gt 0 ] && shift
@@ -11,6 +12,6 @@ case "$process" in
   *) echo "usage: ems-worker balancer|monitoring|chat|simulator [args...]" >&2; exit 64 ;;
 esac
 if [ -n "$database" ]; then
-  node --import tsx packages/db/scripts/migrate.ts "$database"
+  node /app/migrate/scripts/migrate.mjs "$database"
 fi
-exec node --import tsx "apps/workers/src/$process.ts" "$@"
+exec node "/app/dist/$process.mjs" "$@"

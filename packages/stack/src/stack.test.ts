@@ -15,7 +15,8 @@ interface Service {
   environment?: Record<string, string>;
   secrets?: { source: string }[];
   networks?: Record<string, unknown>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[]; start_period?: string };
+  ports?: { target: number; published?: number; mode?: string }[];
   volumes?: { source: string; target: string }[];
   deploy?: {
     replicas?: number;
@@ -26,17 +27,21 @@ interface Service {
 }
 interface Stack {
   services: Record<string, Service>;
+  configs: Record<string, { name?: string; file?: string }>;
   networks: Record<string, { name?: string; driver?: string }>;
   secrets: Record<string, { external?: boolean }>;
   volumes: Record<string, unknown>;
 }
+
+/** What docker/deploy.sh sets: the image tag and the configs' content digests. */
+const DEPLOY_ENV = { TAG: "0123456789ab", TRAEFIK_CONFIG_DIGEST: "traefikdigest", RABBITMQ_CONFIG_DIGEST: "rabbitdigest" };
 
 /** The stack exactly as `docker stack deploy` would see it (anchors, merges and variables resolved). */
 async function renderStack(env: Record<string, string> = {}): Promise<Stack> {
   const { stdout } = await run("docker", ["stack", "config", "-c", "docker-compose.yml"], {
     cwd: repoRoot,
     // eslint-disable-next-line no-restricted-properties -- the docker CLI needs PATH and HOME
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...DEPLOY_ENV, ...env },
   });
   return parse(stdout) as Stack;
 }
@@ -117,7 +122,18 @@ describe("docker-compose.yml rendered by docker stack config", () => {
   it("reads every secret from a Docker secret file that the service mounts", () => {
     const secrets = Object.keys(stack.secrets).sort();
     expect(secrets).toEqual(
-      ["auth_secret", "xai_api_key", "auth_db_password", "user_db_password", "device_db_password", "monitoring_db_password", "chat_db_password"].sort(),
+      [
+        "auth_secret",
+        "admin_password",
+        "xai_api_key",
+        "auth_db_password",
+        "user_db_password",
+        "device_db_password",
+        "monitoring_db_password",
+        "chat_db_password",
+        "rabbitmq_definitions",
+        ...["web", "balancer", "monitoring", "chat", "simulator"].map((service) => `rabbitmq_url_${service}`),
+      ].sort(),
     );
     for (const [name, s] of Object.entries(stack.services)) {
       const mounted = new Set((s.secrets ?? []).map((x) => x.source));
@@ -139,6 +155,57 @@ describe("docker-compose.yml rendered by docker stack config", () => {
     }
     expect(service("web").deploy?.update_config?.order).toBe("start-first");
     expect(service("chat").deploy?.update_config?.order).toBe("start-first");
+  });
+
+  it("runs Traefik >= 3.6.1 (older ones speak Docker API 1.24, which Engine 29 refuses), published in host mode", () => {
+    const traefik = service("traefik");
+    const version = /^traefik:v(\d+)\.(\d+)\.(\d+)$/.exec(traefik.image);
+    expect(version, `pinned release: ${traefik.image}`).not.toBeNull();
+    const [major, minor, patch] = version!.slice(1).map(Number) as [number, number, number];
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(3_006_001);
+    // Host mode keeps the client's own address (the ingress mesh would hide it behind one internal address).
+    expect(traefik.ports).toEqual([expect.objectContaining({ target: 80, published: 80, mode: "host" })]);
+  });
+
+  it("runs the images of one immutable tag, never latest, and names configs after their content", () => {
+    for (const name of ["web", "chat", "balancer", "monitoring", "simulator"]) {
+      expect(service(name).image).toMatch(new RegExp(`/(web|workers):${DEPLOY_ENV.TAG}$`));
+    }
+    expect(stack.configs.traefik_config?.name).toBe(`ems_traefik_${DEPLOY_ENV.TRAEFIK_CONFIG_DIGEST}`);
+    expect(stack.configs.rabbitmq_config?.name).toBe(`ems_rabbitmq_${DEPLOY_ENV.RABBITMQ_CONFIG_DIGEST}`);
+  });
+
+  it("holds no credential in a URL or variable: every service reaches RabbitMQ as its own user, from a secret", () => {
+    const urlWithCredentials = /:\/\/[^/@\s:]+:[^/@\s]+@/;
+    const own = new Map<string, string>();
+    for (const [name, s] of Object.entries(stack.services)) {
+      for (const [variable, value] of Object.entries(s.environment ?? {})) {
+        expect(value, `${name}: ${variable}`).not.toMatch(urlWithCredentials);
+      }
+      expect(s.environment?.RABBITMQ_URL, `${name} has no RABBITMQ_URL in plain text`).toBeUndefined();
+      const file = s.environment?.RABBITMQ_URL_FILE;
+      if (file) own.set(name, file);
+    }
+    expect([...own.keys()].sort()).toEqual(["balancer", "chat", "monitoring", "simulator", "web"]);
+    expect(new Set(own.values()).size).toBe(own.size);
+    for (const [name, file] of own) expect(file).toBe(`/run/secrets/rabbitmq_url_${name}`);
+    expect(service("rabbitmq").environment?.RABBITMQ_DEFAULT_PASS).toBeUndefined();
+    expect(service("rabbitmq").secrets?.map((x) => x.source)).toEqual(["rabbitmq_definitions"]);
+  });
+
+  it("checks liveness in containers (web's depends on no database) with a start period; Traefik routes by readiness", () => {
+    for (const [name, s] of Object.entries(stack.services)) expect(s.healthcheck?.start_period, `${name} start_period`).toBeTruthy();
+    expect(service("web").healthcheck?.test.join(" ")).toContain("/api/health/live");
+    expect(service("web").deploy?.labels?.["traefik.http.services.web.loadbalancer.healthcheck.path"]).toBe("/api/health");
+  });
+
+  it("creates the first admin from a secret, and demo data with the simulator only when asked (EMS_DEMO=1)", async () => {
+    expect(service("web").environment?.ADMIN_PASSWORD_FILE).toBe("/run/secrets/admin_password");
+    expect(service("web").environment?.DEMO_DATA).toBe("0");
+    expect(service("simulator").deploy?.replicas).toBe(0);
+    const demo = await renderStack({ EMS_DEMO: "1" });
+    expect(demo.services.web?.environment?.DEMO_DATA).toBe("1");
+    expect(demo.services.simulator?.deploy?.replicas).toBe(1);
   });
 
   it("puts Traefik on the public overlay only, and the workers and databases on the backend overlay", () => {
@@ -168,23 +235,59 @@ describe("traefik.yml", () => {
   });
 });
 
-describe("Dockerfiles", () => {
-  // No Docker engine runs here, so the images are checked as text: what docker build would rely on.
-  it.each(["apps/web/Dockerfile", "apps/workers/Dockerfile"])("%s is multi-stage, on a current Node LTS, and runs as non-root", async (file) => {
-    const text = await readFile(path.join(repoRoot, file), "utf8");
-    const stages = text.match(/^FROM\s+\S+/gm) ?? [];
-    expect(stages.length).toBeGreaterThanOrEqual(2);
+describe("Dockerfile", () => {
+  const dockerfile = () => readFile(path.join(repoRoot, "Dockerfile"), "utf8");
+  const stage = (text: string, name: string) => {
+    const start = text.search(new RegExp(`^FROM \\S+ AS ${name}$`, "m"));
+    expect(start, `stage ${name}`).toBeGreaterThanOrEqual(0);
+    const next = text.slice(start + 1).search(/^FROM /m);
+    return next < 0 ? text.slice(start) : text.slice(start, start + 1 + next);
+  };
+
+  it("builds web and workers on a current Node LTS, as non-root, without BuildKit-only syntax", async () => {
+    const text = await dockerfile();
     expect(text).toMatch(/^ARG NODE_IMAGE=node:24-[a-z-]+$/m);
-    const runtime = text.slice(text.lastIndexOf("\nFROM "));
-    expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).not.toMatch(/npm ci(?![^\n]*--omit=dev)/);
+    // A `# syntax=` line makes BuildKit pull a frontend image; RUN --mount needs BuildKit.
+    expect(text).not.toMatch(/^# syntax=/m);
+    expect(text).not.toMatch(/--mount=/);
+    for (const target of ["web", "workers"]) {
+      const runtime = stage(text, target);
+      expect(runtime).toMatch(/^FROM \$\{NODE_IMAGE\} AS /m);
+      expect(runtime).toMatch(/^USER node$/m);
+      expect(runtime, `${target} installs nothing at run time`).not.toMatch(/npm (ci|install)/);
+    }
   });
 
-  it("is what the stack builds each image from", async () => {
+  it("installs dependencies from the manifests alone (cached across source changes), every workspace listed", async () => {
+    const text = await dockerfile();
+    const deps = stage(text, "deps");
+    expect(deps).not.toMatch(/^COPY \. \./m);
+    expect(deps).toMatch(/npm ci/);
+    const rootPackage = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { workspaces: string[] };
+    const { stdout } = await run("git", ["ls-files", ...rootPackage.workspaces.map((w) => `${w}/package.json`)], { cwd: repoRoot });
+    for (const manifest of stdout.split("\n").filter(Boolean)) {
+      expect(deps, `${manifest} is copied before npm ci`).toContain(`COPY ${manifest} ${path.dirname(manifest)}/`);
+    }
+  });
+
+  it("ships workers bundled: no TypeScript, tsx, Prisma CLI or node_modules tree in the image", async () => {
+    const workers = stage(await dockerfile(), "workers");
+    expect(workers).not.toMatch(/COPY --from=\S+ \/app\/node_modules/);
+    expect(workers).toMatch(/COPY --from=workers-build \/out\/dist/);
+    const entrypoint = await readFile(path.join(repoRoot, "docker/workers-entrypoint.sh"), "utf8");
+    expect(entrypoint).not.toMatch(/tsx/);
+  });
+
+  it("is what the stack builds each image from, by target", async () => {
     const stack = await renderStack();
-    const builds = Object.values(stack.services as Record<string, Service & { build?: { dockerfile: string } }>)
-      .map((s) => s.build?.dockerfile)
+    const builds = Object.values(stack.services as Record<string, Service & { build?: { target?: string } }>)
+      .map((s) => s.build?.target)
       .filter(Boolean);
-    expect(new Set(builds)).toEqual(new Set(["apps/web/Dockerfile", "apps/workers/Dockerfile"]));
+    expect(new Set(builds)).toEqual(new Set(["web", "workers"]));
+  });
+
+  it("keeps every environment file out of the build context, at any depth", async () => {
+    const ignore = (await readFile(path.join(repoRoot, ".dockerignore"), "utf8")).split("\n");
+    expect(ignore).toContain("**/.env*");
   });
 });
