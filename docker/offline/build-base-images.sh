@@ -25,6 +25,10 @@ pulled() { timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
 
 build_debian() {
   have "$base" && return
+  if ! command -v debootstrap >/dev/null; then
+    log "installing debootstrap"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
   log "debootstrap bookworm (minbase) from $mirror"
   debootstrap --variant=minbase --include=ca-certificates bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; exit 1; }

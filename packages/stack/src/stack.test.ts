@@ -291,3 +291,16 @@ describe("Dockerfile", () => {
     expect(ignore).toContain("**/.env*");
   });
 });
+
+describe("README's Docker block (npm run test:stack runs it as written)", () => {
+  it("builds both targets under an immutable tag, creates the secrets and deploys through docker/deploy.sh", async () => {
+    const { readmeDeployBlock } = await import("./swarm/run.ts");
+    const block = readmeDeployBlock(await readFile(path.join(repoRoot, "README.md"), "utf8"));
+    expect(block).toMatch(/^export TAG=\$\(git rev-parse --short=12 HEAD\)/m);
+    expect(block).toMatch(/docker build .*--target web -t ems\/web:\$TAG \./);
+    expect(block).toMatch(/docker build .*--target workers -t ems\/workers:\$TAG \./);
+    expect(block).toMatch(/^docker\/create-secrets\.sh/m);
+    expect(block).toMatch(/^docker\/deploy\.sh/m);
+    expect(() => readmeDeployBlock("# no marker")).toThrow(/marker/);
+  });
+});
