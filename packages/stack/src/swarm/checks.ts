@@ -63,6 +63,14 @@ export async function runChecks(ctx: Context): Promise<{ checks: CheckResult[]; 
   const sql = async (database: string, query: string) =>
     docker(["exec", await containerOf(service(`${database}-db`)), "psql", "-U", "ems", "-d", `ems_${database}`, "-Atc", query]);
 
+  // A fresh deploy used to crash web, chat and monitoring 2–3 times each (migrations before their database).
+  await check("every task of the fresh deploy started the first time (none failed or was rejected)", async () => {
+    const history = await docker(["stack", "ps", stack, "--format", "{{.Name}} {{.CurrentState}} {{.Error}}"]);
+    const failed = history.split("\n").filter((line) => /\b(Failed|Rejected)\b/.test(line));
+    if (failed.length) throw new Error(`${failed.length} task(s) failed: ${failed.slice(0, 3).join("; ")}`);
+    return `${history.split("\n").filter(Boolean).length} tasks, none failed`;
+  });
+
   // --- the contract's way in --------------------------------------------------------------------
   let admin: SignedIn | undefined;
   await check("the admin (from the admin_password secret) signs in through REST", async () => {
