@@ -2,7 +2,7 @@
 import "server-only";
 import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
-import { DEVELOPMENT_AUTH_SECRET } from "@ems/auth/tokens";
+import { authSecretSchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
 
@@ -11,9 +11,10 @@ import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
  * @ems/db's own env (packages/db/src/env.ts) and are parsed there.
  *
  * AUTH_SECRET signs next-auth session cookies and every EMS token (REST Bearer and Socket.IO
- * handshake); the chat process must be given the same value. Outside production a fixed development
- * secret is used so that `npm run dev` works without configuration. AUTH_SECRET_FILE (Docker secrets)
- * works too. Server code only: the browser learns the chat URL from `chat.socketToken`.
+ * handshake); the chat process must be given the same value. Only under NODE_ENV=development or
+ * test (next dev, `npm run dev`, Vitest) does a fixed development secret stand in, so that `npm run dev`
+ * works without configuration. AUTH_SECRET_FILE (Docker secrets) works too. Server code only: the
+ * browser learns the chat URL from `chat.socketToken`.
  *
  * ADMIN_USERNAME + ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) give a deployment its first admin, created
  * at start unless the username exists (server/startup-accounts.ts); DEMO_DATA=1 adds the demo client
@@ -32,9 +33,9 @@ const adminPasswordSchema = isProduction
 
 export const env = createEnv({
   server: {
-    AUTH_SECRET: isProduction
-      ? z.string().min(32, { error: "AUTH_SECRET must be at least 32 characters" })
-      : z.string().min(32).default(DEVELOPMENT_AUTH_SECRET),
+    // Required unless NODE_ENV is "development" (next dev) or "test" (Vitest): only then may the public
+    // development secret stand in. Unset, "staging", "production": the server refuses to start without it.
+    AUTH_SECRET: authSecretSchema(process.env.NODE_ENV),
     /** The public URL of the app (next-auth reads it for callbacks and redirects). */
     NEXTAUTH_URL: z.url().optional(),
     /** Lifetime of a browser session (next-auth JWT), in seconds. */

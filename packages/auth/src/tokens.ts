@@ -8,10 +8,39 @@ import { z } from "zod";
  *  - "ems-socket": the short-lived Socket.IO handshake token (2 minutes by default).
  */
 /**
- * AUTH_SECRET outside production, shared by the web app and the chat process so that `npm run dev`
- * needs no configuration. Production requires a real secret of at least 32 characters.
+ * The AUTH_SECRET of a development or test process, shared by the web app and the chat process so that
+ * `npm run dev` needs no configuration. It is public (it is in this file), so it is used only on an
+ * explicit opt-in, NODE_ENV=development or NODE_ENV=test (see authSecretSchema): any other process —
+ * production, "staging", or NODE_ENV unset — must be given a real secret.
  */
 export const DEVELOPMENT_AUTH_SECRET = "ems-development-secret-not-for-production-use";
+
+/** The NODE_ENV values that opt in to DEVELOPMENT_AUTH_SECRET: `next dev`, `npm run dev` and Vitest set them. */
+export const DEVELOPMENT_SECRET_NODE_ENVS: readonly string[] = ["development", "test"];
+
+/** True when a process with this NODE_ENV may fall back to DEVELOPMENT_AUTH_SECRET. */
+export function allowsDevelopmentAuthSecret(nodeEnv: string | undefined): boolean {
+  return nodeEnv !== undefined && DEVELOPMENT_SECRET_NODE_ENVS.includes(nodeEnv);
+}
+
+/**
+ * The AUTH_SECRET setting of every process that signs or verifies EMS tokens (web, chat): at least 32
+ * characters, from AUTH_SECRET or AUTH_SECRET_FILE. When it is missing, the development secret stands in
+ * only under NODE_ENV=development or test; otherwise parsing fails with a message that says what to set.
+ */
+export function authSecretSchema(nodeEnv: string | undefined) {
+  const secret = z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `AUTH_SECRET (or AUTH_SECRET_FILE) is required: at least 32 random characters, the same for web and chat. ` +
+            `The built-in development secret is used only when NODE_ENV is "development" or "test" ` +
+            `(here NODE_ENV is ${nodeEnv === undefined ? "unset" : JSON.stringify(nodeEnv)}).`
+          : "AUTH_SECRET must be a string",
+    })
+    .min(32, { error: "AUTH_SECRET must be at least 32 characters" });
+  return allowsDevelopmentAuthSecret(nodeEnv) ? secret.default(DEVELOPMENT_AUTH_SECRET) : secret;
+}
 
 export type TokenAudience = "ems-api" | "ems-socket";
 export const TOKEN_ISSUER = "ems";

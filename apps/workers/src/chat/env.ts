@@ -1,13 +1,11 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the chat process's environment */
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
-import { DEVELOPMENT_AUTH_SECRET } from "@ems/auth/tokens";
+import { authSecretSchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import { sharedEnvSchema } from "../shared/env.ts";
 import type { ChatServerConfig } from "./config.ts";
-
-const isProduction = process.env.NODE_ENV === "production";
 
 const commaList = z
   .string()
@@ -23,10 +21,12 @@ export const chatEnv = createEnv({
     ...sharedEnvSchema,
     CHAT_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     CHAT_HOST: z.string().min(1).default("0.0.0.0"),
-    /** Must equal the web app's: it verifies the short-lived "ems-socket" handshake tokens the web app signs. */
-    AUTH_SECRET: isProduction
-      ? z.string().min(32, { error: "AUTH_SECRET must be at least 32 characters" })
-      : z.string().min(32).default(DEVELOPMENT_AUTH_SECRET),
+    /**
+     * Must equal the web app's: it verifies the short-lived "ems-socket" handshake tokens the web app signs.
+     * Required unless NODE_ENV is "development" or "test" (`npm run dev` sets it): only then does the
+     * public development secret stand in.
+     */
+    AUTH_SECRET: authSecretSchema(process.env.NODE_ENV),
     /** Browser origins allowed to open a socket (the web app's public URL(s)). */
     CHAT_ALLOWED_ORIGINS: commaList.default(["http://localhost:3000"]),
     /** xAI key for Grok; without it every unmatched bot question gets the fallback reply. */

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Measurement } from "@ems/contracts/measurement";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { databaseUrls } from "@ems/db/env";
 import { testLogger } from "../shared/testing.ts";
-import { createPool } from "./database.ts";
+import { createPool, type Queryable } from "./database.ts";
 import { ingestReadings } from "./ingest.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 
@@ -106,6 +106,83 @@ describe("ingestReadings", () => {
     expect(await hourTotals(deleted)).toEqual({});
     const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = ANY($1::uuid[])", [[stranger, deleted]]);
     expect(rowCount).toBe(0);
+  });
+
+  it("does not count a reading of a device deleted just before the batch's write, and reports it", async () => {
+    const kept = await newDevice();
+    const deleted = await newDevice();
+    // The delete lands right before the statement that stores the readings, i.e. after anything
+    // ingest may have looked up beforehand: the statement that counts must itself see it.
+    let deletedBeforeWrite = false;
+    const racing: Queryable = {
+      async query(text, values) {
+        if (!deletedBeforeWrite && /INSERT INTO processed_readings/.test(text)) {
+          deletedBeforeWrite = true;
+          await syncDevice({ type: "device.deleted", deviceId: deleted });
+        }
+        return pool.query(text, values);
+      },
+    };
+    const result = await ingestReadings(racing, [reading(deleted, T0, 1), reading(kept, T0, 2), reading(deleted, T0 + 60_000, 3)]);
+    expect(deletedBeforeWrite).toBe(true);
+    // Reported (the consumer dead-letters "unknown-device" readings with reason "unknown device"), not counted.
+    expect(result.outcomes).toEqual(["unknown-device", "recorded", "unknown-device"]);
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0 });
+    expect(result.hourTotals.map((total) => total.deviceId)).toEqual([kept]);
+    expect(await hourTotals(deleted)).toEqual({});
+    expect(await hourTotals(kept)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "2", count: 1 } });
+    const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = $1", [deleted]);
+    expect(rowCount).toBe(0);
+  });
+
+  it("does not count a reading of a device whose deletion commits while the batch is being written", async () => {
+    const deviceId = await newDevice();
+    const sync = new pg.Client({ connectionString: databaseUrls.monitoring, application_name: "ems-monitoring-test-sync" });
+    await sync.connect();
+    try {
+      // A sync event deleting the device, not yet committed when the batch starts.
+      await sync.query("BEGIN");
+      await applyDeviceSyncEvent(sync, {
+        type: "device.deleted",
+        deviceId,
+        ownerId: null,
+        maxHourlyConsumption: "1000",
+        version: ++version,
+        occurredAt: new Date().toISOString(),
+      });
+      const syncPid = (await sync.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      let settled = false;
+      const ingest = ingestReadings(pool, [reading(deviceId, T0, 1)]).finally(() => {
+        settled = true;
+      });
+      // Commit the delete once the batch has either finished or is waiting for the device row.
+      const deadline = Date.now() + 10_000;
+      let waited = false;
+      while (!settled && !waited && Date.now() < deadline) {
+        const { rowCount } = await pool.query("SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [syncPid]);
+        waited = rowCount! > 0;
+        if (!waited) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await sync.query("COMMIT");
+      const result = await ingest;
+      // The batch waited for the device row the uncommitted delete holds, then saw it deleted.
+      expect(waited).toBe(true);
+      expect(result.outcomes).toEqual(["unknown-device"]);
+      expect(result).toMatchObject({ countedCount: 0, duplicateCount: 0, hourTotals: [] });
+      expect(await hourTotals(deviceId)).toEqual({});
+      const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = $1", [deviceId]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await sync.query("ROLLBACK").catch(() => {});
+      await sync.end();
+    }
+  });
+
+  it("records a batch of only duplicates of a live device, with no totals to report", async () => {
+    const deviceId = await newDevice();
+    await ingestReadings(pool, [reading(deviceId, T0, 1)]);
+    const again = await ingestReadings(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1)]);
+    expect(again).toEqual({ outcomes: ["recorded", "recorded"], hourTotals: [], countedCount: 0, duplicateCount: 2 });
   });
 
   it("stores one alert when an hour's total first exceeds the limit, for the owner at that moment", async () => {

@@ -31,24 +31,34 @@ export interface IngestResult {
   duplicateCount: number;
 }
 
-const KNOWN_DEVICES_SQL = `
-  SELECT device_id FROM devices WHERE device_id = ANY($1::uuid[]) AND NOT deleted`;
-
 /**
  * One statement, so one implicit transaction: the processed-reading keys, the hourly sums of only the
  * readings whose key was new, and the alerts of device-hours that went over their limit either all
  * commit or none do. Keys and rows are written in sorted order so that concurrent batches touching
  * the same rows (e.g. while partitions are being resized) lock them in the same order and cannot
  * deadlock.
+ *
+ * Only readings of live devices count, decided by this same statement: `live` takes a share lock on
+ * each device row that exists and is not deleted. A sync event deleting a device either commits
+ * before (the lock re-reads the row, sees `deleted` and leaves the device out) or waits until this
+ * batch has committed; a reading can never be counted for a device deleted before its batch's write.
+ * Every live device of the batch comes back as at least one row (hour_start null when none of its
+ * readings was new), so the caller learns which devices were refused.
  */
 const INGEST_SQL = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::numeric[])
       AS r(device_id, reading_at, hour_start, kwh)
   ),
+  live AS MATERIALIZED (
+    SELECT device_id FROM devices
+    WHERE device_id = ANY($1::uuid[]) AND NOT deleted
+    ORDER BY device_id
+    FOR SHARE
+  ),
   counted AS (
     INSERT INTO processed_readings (device_id, reading_at)
-    SELECT device_id, reading_at FROM input ORDER BY device_id, reading_at
+    SELECT device_id, reading_at FROM input JOIN live USING (device_id) ORDER BY device_id, reading_at
     ON CONFLICT DO NOTHING
     RETURNING device_id, reading_at
   ),
@@ -75,17 +85,18 @@ const INGEST_SQL = `
     ON CONFLICT (device_id, hour_start) DO NOTHING
     RETURNING id, device_id, hour_start, created_at
   )
-  SELECT t.device_id, t.hour_start, t.total_kwh::text AS total_kwh, d.max_hourly_consumption::text AS limit_kwh,
-         s.readings AS counted, d.owner_id, a.id AS alert_id, a.created_at AS alert_created_at
-  FROM totals t
-  JOIN sums s USING (device_id, hour_start)
+  SELECT l.device_id, t.hour_start, t.total_kwh::text AS total_kwh, d.max_hourly_consumption::text AS limit_kwh,
+         coalesce(s.readings, 0) AS counted, d.owner_id, a.id AS alert_id, a.created_at AS alert_created_at
+  FROM live l
   JOIN devices d USING (device_id)
-  LEFT JOIN alerted a USING (device_id, hour_start)`;
+  LEFT JOIN (totals t JOIN sums s USING (device_id, hour_start)) ON t.device_id = l.device_id
+  LEFT JOIN alerted a ON a.device_id = t.device_id AND a.hour_start = t.hour_start`;
 
+/** One per device-hour whose total changed, or one with hour_start null for a live device with nothing new. */
 interface IngestRow {
   device_id: string;
-  hour_start: Date;
-  total_kwh: string;
+  hour_start: Date | null;
+  total_kwh: string | null;
   limit_kwh: string;
   counted: number;
   owner_id: string | null;
@@ -111,28 +122,16 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
   const outcomes = new Array<ReadingOutcome>(readings.length);
   if (readings.length === 0) return { outcomes, hourTotals: [], countedCount: 0, duplicateCount: 0 };
 
-  const deviceIds = [...new Set(readings.map((r) => r.deviceId))];
-  const known = await db.query<{ device_id: string }>(KNOWN_DEVICES_SQL, [deviceIds]);
-  const knownIds = new Set(known.rows.map((row) => row.device_id));
-
   // The statement needs each key once (the join of input and counted keys would otherwise double a
   // reading sent twice in one batch); the first occurrence is the one that counts.
   const storedKeys = new Set<string>();
   const toStore: Measurement[] = [];
-  let unknownCount = 0;
-  readings.forEach((reading, index) => {
-    if (!knownIds.has(reading.deviceId)) {
-      outcomes[index] = "unknown-device";
-      unknownCount++;
-      return;
-    }
-    outcomes[index] = "recorded";
+  for (const reading of readings) {
     const key = readingKey(reading);
-    if (storedKeys.has(key)) return;
+    if (storedKeys.has(key)) continue;
     storedKeys.add(key);
     toStore.push(reading);
-  });
-  if (toStore.length === 0) return { outcomes, hourTotals: [], countedCount: 0, duplicateCount: readings.length - unknownCount };
+  }
 
   const { rows } = await db.query<IngestRow>(INGEST_SQL, [
     toStore.map((r) => r.deviceId),
@@ -143,18 +142,31 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
     toStore.map((r) => String(r.value)),
   ]);
 
-  const countedCount = rows.reduce((sum, row) => sum + row.counted, 0);
-  return {
-    outcomes,
-    hourTotals: rows.map((row) => ({
+  // Devices the statement counted for: it decided, under its lock, which ones exist and are not deleted.
+  const liveIds = new Set(rows.map((row) => row.device_id));
+  let unknownCount = 0;
+  readings.forEach((reading, index) => {
+    if (liveIds.has(reading.deviceId)) {
+      outcomes[index] = "recorded";
+    } else {
+      outcomes[index] = "unknown-device";
+      unknownCount++;
+    }
+  });
+
+  const hourTotals: HourTotal[] = [];
+  let countedCount = 0;
+  for (const row of rows) {
+    countedCount += row.counted;
+    if (row.hour_start === null || row.total_kwh === null) continue;
+    hourTotals.push({
       deviceId: row.device_id,
       hourStart: row.hour_start,
       totalKwh: row.total_kwh,
       limitKwh: row.limit_kwh,
       ownerId: row.owner_id,
       alert: row.alert_id !== null && row.alert_created_at !== null ? { id: row.alert_id, createdAt: row.alert_created_at } : null,
-    })),
-    countedCount,
-    duplicateCount: readings.length - unknownCount - countedCount,
-  };
+    });
+  }
+  return { outcomes, hourTotals, countedCount, duplicateCount: readings.length - unknownCount - countedCount };
 }

@@ -28,7 +28,7 @@ function describeSignInFailure(response: { error: string | null | undefined; sta
 export function SignInForm() {
   const router = useRouter();
   const hydrated = useHydrated();
-  const callbackUrl = safeCallbackUrl(useSearchParams().get("callbackUrl"));
+  const requestedCallbackUrl = useSearchParams().get("callbackUrl");
   const [fields, setFields] = useState<Fields>({ username: "", password: "" });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -70,6 +70,8 @@ export function SignInForm() {
       return;
     }
     const session = await getSession();
+    // Checked against this page's own origin: only a path of this app is followed (open redirect).
+    const callbackUrl = safeCallbackUrl(requestedCallbackUrl, window.location.origin);
     router.replace(callbackUrl ?? landingPathFor(session?.user.role));
     router.refresh();
   }
