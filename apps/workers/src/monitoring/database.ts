@@ -3,7 +3,7 @@ import type { Logger } from "@ems/messaging";
 
 /**
  * Monitoring talks to its database through a plain `pg` pool rather than the Prisma client: the hot
- * path is two hand-written statements per batch (array parameters through `unnest`, data-modifying
+ * path is one hand-written statement per batch (array parameters through `unnest`, data-modifying
  * CTEs) that Prisma could only pass through as raw SQL anyway, and `pg` hands numeric columns back as
  * exact decimal strings without a Decimal library in between. The web app reads the same tables
  * through Prisma.
