@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { deviceDb } from "@ems/db/device";
 import { monitoringDb } from "@ems/db/monitoring";
 import { createCaller } from "~/server/api/root.ts";
@@ -34,8 +34,12 @@ export async function createCast(): Promise<Cast> {
   return { admin, clientA, clientB };
 }
 
+/**
+ * An in-process tRPC caller. Each gets an address of its own (10.0–99.x.y): the throttles count per
+ * address (registration: 5 per 10 min), and the tests of a run share one auth database.
+ */
 export function callerFor(viewer: Viewer | null) {
-  return createCaller({ viewer, clientIp: "127.0.0.1" });
+  return createCaller({ viewer, clientIp: `10.${randomInt(0, 100)}.${randomInt(256)}.${randomInt(256)}` });
 }
 
 export async function createTestDevice(admin: Viewer, ownerId: string | null, maxHourlyConsumption = "2.500") {

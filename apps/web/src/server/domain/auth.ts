@@ -7,7 +7,7 @@ import { changePasswordInputSchema, loginInputSchema, registerInputSchema } from
 import { parseInput, unauthorized } from "../errors.ts";
 import { announceSessionsEnded } from "../outbox/start.ts";
 import type { Viewer } from "../viewer.ts";
-import { assertNotThrottled, clearLoginFailures, recordLoginFailure, throttleKeys } from "./login-throttle.ts";
+import { reserveSignInAttempt } from "./login-throttle.ts";
 import { createAccount, type UserDto } from "./users.ts";
 
 export interface AuthenticatedUser extends Viewer {
@@ -19,20 +19,18 @@ const INVALID_CREDENTIALS = "Invalid username or password";
 
 /**
  * Checks a username and password (for next-auth's Credentials provider and POST /api/auth/login).
- * Throttled per username and per client IP: 429 once locked, 401 for a wrong pair. An unknown
- * username costs the same argon2 verification as a known one, so timing does not reveal which exist.
+ * The attempt is reserved in the throttle (./login-throttle.ts) before the password is checked:
+ * 429 without a check once the limit is reached, else 401 for a wrong pair — the reservation stays
+ * as the failure. An unknown username costs the same argon2 verification as a known one, so timing
+ * does not reveal which exist.
  */
 export async function authenticate(rawInput: unknown, clientIp: string): Promise<AuthenticatedUser> {
   const input = parseInput(loginInputSchema, rawInput);
-  const keys = throttleKeys(input.username, clientIp);
-  await assertNotThrottled(keys);
+  const attempt = await reserveSignInAttempt(input.username, clientIp);
   const credential = await authDb.credential.findUnique({ where: { username: input.username } });
   const passwordOk = await verifyPassword(credential?.passwordHash ?? (await dummyPasswordHash()), input.password);
-  if (!credential || !passwordOk) {
-    await recordLoginFailure(keys);
-    throw unauthorized(INVALID_CREDENTIALS);
-  }
-  await clearLoginFailures(input.username);
+  if (!credential || !passwordOk) throw unauthorized(INVALID_CREDENTIALS);
+  await attempt.succeeded();
   return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
 }
 
@@ -64,20 +62,16 @@ export async function endSessions(userId: string, sessionVersion: number): Promi
 
 /**
  * The signed-in user changes their own password; every other session of theirs ends. The current
- * password is a sign-in of its own: a wrong one counts against the same throttle as a failed sign-in,
- * so a borrowed session cannot be used to guess it.
+ * password is a sign-in of its own: it is reserved in the same throttle as a sign-in (same keys), and a
+ * wrong one counts as a failed sign-in, so a borrowed session cannot be used to guess it.
  */
 export async function changeOwnPassword(viewer: Viewer, rawInput: unknown, clientIp: string): Promise<{ sessionVersion: number }> {
   const input = parseInput(changePasswordInputSchema, rawInput);
-  const keys = throttleKeys(viewer.username, clientIp);
-  await assertNotThrottled(keys);
+  const attempt = await reserveSignInAttempt(viewer.username, clientIp);
   const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
   if (!credential) throw unauthorized();
-  if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) {
-    await recordLoginFailure(keys);
-    throw unauthorized("The current password is wrong");
-  }
-  await clearLoginFailures(viewer.username);
+  if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) throw unauthorized("The current password is wrong");
+  await attempt.succeeded();
   const updated = await authDb.credential.update({
     where: { userId: viewer.id },
     data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },

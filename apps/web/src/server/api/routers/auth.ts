@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { changePasswordInputSchema, registerInputSchema } from "~/lib/schemas.ts";
 import { changeOwnPassword, register } from "../../domain/auth.ts";
+import { reserveRegistration } from "../../domain/login-throttle.ts";
 import { getUser } from "../../domain/users.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
@@ -9,8 +10,15 @@ import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.t
  * or REST's (POST /api/auth/login); this router holds what surrounds it.
  */
 export const authRouter = createTRPCRouter({
-  /** Self-registration: creates a client; sign in afterwards with the same credentials. */
-  register: publicProcedure.input(registerInputSchema).mutation(({ input }) => register(input)),
+  /**
+   * Self-registration: creates a client; sign in afterwards with the same credentials. Each call costs
+   * an argon2 hash, so it is throttled per client network (5 per 10 min, TOO_MANY_REQUESTS beyond),
+   * counted before the hash whatever the outcome; a batch still carries at most 50 calls.
+   */
+  register: publicProcedure.input(registerInputSchema).mutation(async ({ ctx, input }) => {
+    await reserveRegistration(ctx.clientIp);
+    return register(input);
+  }),
 
   /** The signed-in user (from the session) or null; never throws for anonymous callers. */
   me: publicProcedure.input(z.void()).query(({ ctx }) => ctx.viewer),
