@@ -1,18 +1,13 @@
 // The chat process: Socket.IO (alerts, live consumption, support chat). Configuration: src/chat/env.ts.
+import { consoleLogger } from "@ems/messaging";
 import { chatDb } from "@ems/db/chat";
 import { chatConfigFromEnv, chatEnv } from "./chat/env.ts";
 import { startChatServer } from "./chat/server.ts";
+import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
-const server = await startChatServer(chatConfigFromEnv(chatEnv));
-
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`chat: ${signal} received, shutting down`);
+const log = consoleLogger("chat", chatEnv.LOG_LEVEL);
+const server = await startChatServer(chatConfigFromEnv(chatEnv), log).catch(exitOnStartupFailure(log));
+stopOnSignals(log, async () => {
   await server.close();
   await chatDb.$disconnect();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void stop("SIGTERM"));
-process.once("SIGINT", () => void stop("SIGINT"));
+});

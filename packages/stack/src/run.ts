@@ -1,8 +1,9 @@
 // `npm run dev` / `npm start` at the repository root: every EMS process on this machine, with
-// prefixed logs; Ctrl-C stops them all cleanly. See local-run.ts.
+// prefixed logs; a process that exits on its own is restarted with backoff; Ctrl-C stops them all
+// cleanly. See local-run.ts.
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
-import { processSpecs, startLocalRun, type LocalRun, type Mode } from "./local-run.ts";
+import { DEFAULT_RESTART_POLICY, processSpecs, startLocalRun, stopRunsOnSignals, type LocalRun, type Mode } from "./local-run.ts";
 
 const mode = process.argv[2] as Mode | undefined;
 if (mode !== "dev" && mode !== "start") {
@@ -39,41 +40,20 @@ const width = Math.max(...specs.map((s) => s.name.length));
 // monitoring about the seeded device, so its first readings are counted, not dead-lettered as unknown.
 const services = specs.filter((s) => s.name !== "simulator");
 const producers = specs.filter((s) => s.name === "simulator");
-const runs: LocalRun[] = [startLocalRun(services, childEnv, undefined, { width })];
-
-let stopping = false;
-const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping ${specs.length} processes…`);
-  // Producers first, so nothing is published into a system that is going away.
-  const codes: Record<string, number | null> = {};
-  for (const run of [...runs].reverse()) Object.assign(codes, await run.stop());
-  const failed = Object.entries(codes).filter(([, code]) => code !== 0);
-  console.log(failed.length ? `stopped; not clean: ${failed.map(([n, c]) => `${n} (${c})`).join(", ")}` : "all processes stopped cleanly");
-  process.exit(failed.length ? 1 : 0);
-};
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-// A process that dies on its own takes the whole run down, so nothing keeps running half-broken.
-const watch = (run: LocalRun) => {
-  for (const p of run.processes) {
-    void p.exited.then((code) => {
-      if (!stopping) void shutdown(`${p.spec.name} exited with ${code}`);
-    });
-  }
-};
-watch(runs[0]!);
+// As Swarm's restart policy would: a process that exits on its own (a crash, a lost dependency it
+// does not survive) is started again with backoff while the others keep running.
+const runs: LocalRun[] = [startLocalRun(services, childEnv, undefined, { width, restart: DEFAULT_RESTART_POLICY })];
+const shutdown = stopRunsOnSignals(runs);
 
 try {
   await runs[0]!.ready;
-  if (!stopping) {
-    const simulator = startLocalRun(producers, childEnv, undefined, { width, firstColour: services.length });
+  if (!shutdown.stopping) {
+    const simulator = startLocalRun(producers, childEnv, undefined, { width, firstColour: services.length, restart: DEFAULT_RESTART_POLICY });
     runs.push(simulator);
-    watch(simulator);
     await simulator.ready;
     console.log(`\nEMS is up: ${specs.length} processes ready — http://localhost:${env.WEB_PORT} (Ctrl-C stops everything)\n`);
   }
 } catch (error) {
-  console.error(`\n${String(error)}\n`);
+  // Only a stop before everything was ready gets here: the shutdown says the rest.
+  if (!shutdown.stopping) console.error(`\n${String(error)}\n`);
 }

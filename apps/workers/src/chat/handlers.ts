@@ -17,7 +17,8 @@ import {
 } from "@ems/contracts/socket";
 import type { SupportBot } from "./bot/bot.ts";
 import type { SlidingWindowLimiter } from "./rate-limit.ts";
-import type { ChatStore, StoredMessage } from "./store.ts";
+import { throttledWarning } from "./adapter-database.ts";
+import { isDatabaseUnavailable, type ChatStore, type StoredMessage } from "./store.ts";
 import type { ChatIo, ChatSocket } from "./types.ts";
 
 /** What the handlers share within one chat server. */
@@ -42,6 +43,12 @@ export class ChatError extends Error {
     super(message);
   }
 }
+
+/** What a client is told while the chat database is away (restarting, stopped): nothing was done, try again. */
+export const UNAVAILABLE_MESSAGE = "The chat is temporarily unavailable; please try again in a moment";
+
+/** One warning per logger (i.e. per server) and interval while the database is away, not one per event. */
+const unavailableWarnings = new WeakMap<Logger, (message: string) => void>();
 
 /** Earlier Bot-mode turns handed to the AI with a new question. */
 const AI_CONTEXT_TURNS = 6;
@@ -92,6 +99,12 @@ async function respond<S extends z.ZodType, T>(
     return { data: await handler(parsed.data) };
   } catch (error) {
     if (error instanceof ChatError) return { error: { code: error.code, message: error.message } };
+    if (isDatabaseUnavailable(error)) {
+      let warn = unavailableWarnings.get(log);
+      if (!warn) unavailableWarnings.set(log, (warn = throttledWarning(log)));
+      warn("chat database unavailable: refusing events with \"temporarily unavailable\" until it is back");
+      return { error: { code: "internal", message: UNAVAILABLE_MESSAGE } };
+    }
     log.error(`${event} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return { error: { code: "internal", message: "Something went wrong; please try again" } };
   }

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import { Broker, consoleLogger, declareTopology, type Logger } from "@ems/messaging";
 import { queueNames } from "@ems/contracts/queues";
 import { ADMINS_ROOM, SOCKET_PATH, userRoom } from "@ems/contracts/socket";
+import { AdapterDatabase, throttledWarning } from "./adapter-database.ts";
 import { SupportBot } from "./bot/bot.ts";
 import { SlidingWindowLimiter } from "./rate-limit.ts";
 import type { ChatServerConfig } from "./config.ts";
@@ -29,8 +29,6 @@ export interface ChatServer {
 const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
 /** Typing notices relayed per user and minute; a client emitting more (a flood) is ignored. */
 const TYPING_EVENTS_PER_MINUTE = 120;
-/** Connections of the adapter's pool: one held for LISTEN, the others publish NOTIFY. */
-const ADAPTER_POOL_SIZE = 5;
 
 /**
  * Starts one chat process: an HTTP server with `GET /healthz` and Socket.IO at `/socket.io`, the
@@ -54,20 +52,23 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
   });
   const port = (httpServer.address() as AddressInfo).port;
 
-  const adapterPool = new pg.Pool({ connectionString: config.adapterDatabaseUrl, max: ADAPTER_POOL_SIZE });
-  adapterPool.on("error", (error) => log.warn(`adapter database connection error: ${error.message}`));
+  // Survives PostgreSQL restarts: errors are logged, LISTEN comes back by itself (see AdapterDatabase).
+  const adapterDatabase = new AdapterDatabase(config.adapterDatabaseUrl, log);
+  const adapterWarning = throttledWarning(log);
   const io: ChatIo = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
     cors: { origin: [...config.allowedOrigins] },
     allowRequest: originGate(config.allowedOrigins),
     maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
-    adapter: createAdapter(adapterPool, {
-      errorHandler: (error) => log.warn(`socket.io adapter: ${error.message}`),
+    adapter: createAdapter(adapterDatabase.forAdapter(), {
+      // A broadcast whose NOTIFY failed (database away): logged, not retried; sockets on this process still get it.
+      errorHandler: (error) => adapterWarning(`socket.io adapter: ${error.message}`),
     }),
   });
 
   const pending = new Set<Promise<void>>();
+  let closing: Promise<void> | undefined;
   const context = {
     io,
     store: new ChatStore(),
@@ -93,11 +94,13 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
   await broker.onConnect((channel) => declareTopology(channel, names, config.rabbitmq.partitionCount));
   await consumeNotifications(broker, io, names, config.rabbitmq.prefetch, log);
   // Sockets are served while RabbitMQ is unreachable; the broker keeps retrying in the background.
-  const brokerStarted = broker.start().catch((error: unknown) => log.error(`RabbitMQ: ${String(error)}`));
+  // (Closed before it ever connected: that is the stop, not an error.)
+  const brokerStarted = broker.start().catch((error: unknown) => {
+    if (closing === undefined) log.error(`RabbitMQ: ${String(error)}`);
+  });
 
   log.info(`chat listening on ${config.host}:${port}${SOCKET_PATH}`);
 
-  let closing: Promise<void> | undefined;
   return {
     port,
     io,
@@ -109,7 +112,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
         await broker.close();
         await brokerStarted;
         await Promise.allSettled([...pending]);
-        await adapterPool.end();
+        await adapterDatabase.end();
         log.info("chat server closed");
       })();
       return closing;

@@ -1,11 +1,20 @@
 import type { Logger } from "@ems/messaging";
 
+/** How long a stop may take before the process gives up waiting and exits 1 (below Swarm's 30 s grace period). */
+export const STOP_DEADLINE_MS = 15_000;
+
+export interface StopOnSignalsOptions {
+  /** A stop still running after this long exits 1 (default {@link STOP_DEADLINE_MS}). */
+  deadlineMs?: number;
+}
+
 /**
- * Runs `stop` once on SIGTERM (Swarm/Docker stop) or SIGINT (Ctrl-C), then exits: 0 after a clean
- * stop, 1 if stopping failed. A second signal while stopping exits at once, for an impatient operator;
- * unacknowledged messages are then simply redelivered.
+ * The one shutdown path of every worker process: runs `stop` once on SIGTERM (Swarm/Docker stop) or
+ * SIGINT (Ctrl-C), then exits 0 after a clean stop, 1 if stopping failed. A stop that hangs (a
+ * connection that never closes) exits 1 after `deadlineMs`; a second signal while stopping exits 1 at
+ * once, for an impatient operator. Unacknowledged messages are then simply redelivered.
  */
-export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
+export function stopOnSignals(log: Logger, stop: () => Promise<void>, { deadlineMs = STOP_DEADLINE_MS }: StopOnSignalsOptions = {}): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -14,13 +23,20 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
     }
     stopping = true;
     log.info(`${signal}: finishing in-flight work, then stopping`);
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error(`stopping failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+    // Not unref'd: if `stop` hangs on a promise that nothing keeps alive, this still decides the exit code.
+    setTimeout(() => {
+      log.error(`still stopping after ${deadlineMs / 1000} s: exiting without waiting any longer`);
+      process.exit(1);
+    }, deadlineMs);
+    void Promise.resolve()
+      .then(stop)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
