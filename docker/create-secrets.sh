@@ -68,4 +68,7 @@ for service in "${services[@]}"; do
   docker secret rm "rabbitmq_url_$service" >/dev/null 2>&1 || true
   create "rabbitmq_url_$service" "amqp://ems-$service:$password@rabbitmq:5672"
 done
-create rabbitmq_definitions "{\"vhosts\":[{\"name\":\"/\"}],\"users\":[$users],\"permissions\":[$permissions]}"
+# The dead-letter queue is bounded and never drops: once full, a dead-lettering publish is refused
+# (nacked), so the consumer keeps the original message and retries; the backlog is visible, not lost.
+policies='{"vhost":"/","name":"ems-dead-letter-bound","pattern":"^ems\\.dead-letter\\.queue$","apply-to":"queues","priority":0,"definition":{"max-length":1000000,"max-length-bytes":268435456,"overflow":"reject-publish"}}'
+create rabbitmq_definitions "{\"vhosts\":[{\"name\":\"/\"}],\"users\":[$users],\"permissions\":[$permissions],\"policies\":[$policies]}"

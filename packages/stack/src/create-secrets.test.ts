@@ -11,6 +11,7 @@ const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 interface Definitions {
+  policies: { name: string; pattern: string; "apply-to": string; definition: Record<string, unknown> }[];
   users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
   permissions: { user: string; vhost: string; configure: string; read: string; write: string }[];
 }
@@ -109,6 +110,17 @@ esac
       expect(can(service, "configure", "sensor.data.queue.evil")).toBe(true); // sensor.* is EMS's namespace
       expect(definitions().permissions.find((p) => p.user === `ems-${service}`)!.vhost).toBe("/");
     }
+  });
+
+  it("bounds the dead-letter queue with a refusal the publisher sees, never a silent drop", () => {
+    const [policy, ...others] = definitions().policies;
+    expect(others).toEqual([]);
+    expect(new RegExp(policy!.pattern).test("ems.dead-letter.queue")).toBe(true);
+    expect(new RegExp(policy!.pattern).test("ems.dead-letter.queue.other")).toBe(false);
+    expect(policy!["apply-to"]).toBe("queues");
+    // drop-head (the default) would silently discard the oldest dead letters.
+    expect(policy!.definition.overflow).toBe("reject-publish");
+    expect(policy!.definition["max-length-bytes"]).toBeGreaterThan(0);
   });
 
   it("keeps what exists on a second run (a deployed stack's secrets are never rotated behind its back)", async () => {

@@ -142,6 +142,16 @@ export async function runChecks(ctx: Context): Promise<{ checks: CheckResult[]; 
     );
   }
 
+  await check("RabbitMQ refuses messages over 64 KiB and bounds the dead-letter queue with reject-publish", async () => {
+    const rabbitmq = await containerOf(service("rabbitmq"));
+    const limit = await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "eval", "application:get_env(rabbit, max_message_size)."]);
+    if (!limit.includes("65536")) throw new Error(`max_message_size is ${limit}`);
+    const applied = await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "list_queues", "name", "policy", "effective_policy_definition"]);
+    const line = applied.split("\n").find((l) => l.startsWith("ems.dead-letter.queue"));
+    if (!line?.includes("ems-dead-letter-bound") || !line.includes("reject-publish")) throw new Error(`dead-letter queue policy: ${line ?? "queue missing"}`);
+    return "max_message_size 65536; ems.dead-letter.queue under ems-dead-letter-bound (reject-publish)";
+  });
+
   checks.push({
     name: "no partition queue is without a consumer after scaling monitoring up and back down under load",
     passed: null,
