@@ -2,6 +2,7 @@
 # Creates the stack's Docker secrets once per swarm (existing ones are kept):
 #   auth_secret                 signs sessions and EMS tokens (web, chat)
 #   admin_password              the first admin's password: $ADMIN_PASSWORD, or random and printed once
+#   tls_cert, tls_key           the certificate Traefik serves: $TLS_CERT_FILE/$TLS_KEY_FILE, or self-signed
 #   <db>_db_password            one per database
 #   xai_api_key                 $XAI_API_KEY (empty: the chat bot answers with rules and its fallback only)
 #   rabbitmq_url_<service>      one RabbitMQ user per service (web, balancer, monitoring, chat, simulator)
@@ -26,6 +27,23 @@ if ! exists admin_password; then
   [[ -n "${ADMIN_PASSWORD:-}" ]] || echo "first admin: ${ADMIN_USERNAME:-admin} / $password  (shown once; kept only in the secret admin_password)"
 fi
 for db in auth user device monitoring chat; do create "${db}_db_password" "$(random)"; done
+# The certificate Traefik serves on :443: yours (TLS_CERT_FILE, TLS_KEY_FILE: PEM, the chain first), or
+# a self-signed one for PUBLIC_HOST (default localhost) that browsers will warn about.
+if ! exists tls_cert; then
+  if [[ -n "${TLS_CERT_FILE:-}" && -n "${TLS_KEY_FILE:-}" ]]; then
+    create tls_cert "$(cat "$TLS_CERT_FILE")"
+    create tls_key "$(cat "$TLS_KEY_FILE")"
+  else
+    tls="$(mktemp -d)"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=${PUBLIC_HOST:-localhost}" \
+      -addext "subjectAltName=DNS:${PUBLIC_HOST:-localhost}" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null
+    create tls_cert "$(cat "$tls/cert.pem")"
+    docker secret rm tls_key >/dev/null 2>&1 || true
+    create tls_key "$(cat "$tls/key.pem")"
+    rm -rf "$tls"
+    echo "tls: self-signed certificate for ${PUBLIC_HOST:-localhost} (set TLS_CERT_FILE and TLS_KEY_FILE for a real one)"
+  fi
+fi
 create xai_api_key "${XAI_API_KEY:-}"
 
 # RabbitMQ: the users and the definitions file are made together, or not at all (their passwords must match).

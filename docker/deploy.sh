@@ -2,8 +2,8 @@
 # docker/deploy.sh [docker stack deploy options...]: deploys or updates the stack (name: $STACK, default
 # ems) from docker-compose.yml. TAG must name the images to run.
 #
-# - Swarm configs are immutable, so each one is named after its content's digest: an edited traefik.yml
-#   or rabbitmq.conf becomes a new config that rolls out, where reusing the name would fail the deploy.
+# - Swarm configs are immutable, so each one is named after its content's digest: an edited traefik.yml,
+#   tls.yml or rabbitmq.conf becomes a new config that rolls out, where reusing the name would fail the deploy.
 # - What this machine forces, detected here and added as an override (printed), nothing else:
 #   no IPVS in the kernel (service virtual IPs answer nothing): every service resolves by DNS round
 #   robin (endpoint_mode dnsrr); no Traefik image (no registry): Traefik at 0 replicas, and web and chat
@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 : "${TAG:?set TAG to the image tag, e.g. export TAG=\$(git rev-parse --short=12 HEAD)}"
 digest() { sha256sum "$1" | cut -c1-12; }
 TRAEFIK_CONFIG_DIGEST="$(digest traefik.yml)"
+TRAEFIK_TLS_DIGEST="$(digest docker/traefik/tls.yml)"
 RABBITMQ_CONFIG_DIGEST="$(digest docker/rabbitmq/rabbitmq.conf)"
-export TAG TRAEFIK_CONFIG_DIGEST RABBITMQ_CONFIG_DIGEST
+export TAG TRAEFIK_CONFIG_DIGEST TRAEFIK_TLS_DIGEST RABBITMQ_CONFIG_DIGEST
 
 ipvs() { [[ -e /proc/net/ip_vs ]] || { modprobe ip_vs 2>/dev/null && [[ -e /proc/net/ip_vs ]]; }; }
 traefik_image="$(awk '/^  traefik:/{t=1} t && /image:/{print $2; exit}' docker-compose.yml)"

@@ -56,6 +56,8 @@ esac
       [
         "auth_secret",
         "admin_password",
+        "tls_cert",
+        "tls_key",
         "xai_api_key",
         ...["auth", "user", "device", "monitoring", "chat"].map((db) => `${db}_db_password`),
         "rabbitmq_definitions",
@@ -66,6 +68,8 @@ esac
     expect(secrets.get("xai_api_key")).toBe("");
     expect(secrets.get("auth_secret")!.length).toBeGreaterThanOrEqual(32);
     expect(secrets.get("auth_db_password")).not.toBe(secrets.get("user_db_password"));
+    expect(secrets.get("tls_cert")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(secrets.get("tls_key")).toMatch(/^-----BEGIN PRIVATE KEY-----/);
   });
 
   it("gives each service its own RabbitMQ user whose password matches the salted SHA-256 hash RabbitMQ loads", () => {

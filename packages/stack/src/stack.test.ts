@@ -34,7 +34,7 @@ interface Stack {
 }
 
 /** What docker/deploy.sh sets: the image tag and the configs' content digests. */
-const DEPLOY_ENV = { TAG: "0123456789ab", TRAEFIK_CONFIG_DIGEST: "traefikdigest", RABBITMQ_CONFIG_DIGEST: "rabbitdigest" };
+const DEPLOY_ENV = { TAG: "0123456789ab", TRAEFIK_CONFIG_DIGEST: "traefikdigest", TRAEFIK_TLS_DIGEST: "tlsdigest", RABBITMQ_CONFIG_DIGEST: "rabbitdigest" };
 
 /** The stack exactly as `docker stack deploy` would see it (anchors, merges and variables resolved). */
 async function renderStack(env: Record<string, string> = {}): Promise<Stack> {
@@ -125,6 +125,8 @@ describe("docker-compose.yml rendered by docker stack config", () => {
       [
         "auth_secret",
         "admin_password",
+        "tls_cert",
+        "tls_key",
         "xai_api_key",
         "auth_db_password",
         "user_db_password",
@@ -164,7 +166,31 @@ describe("docker-compose.yml rendered by docker stack config", () => {
     const [major, minor, patch] = version!.slice(1).map(Number) as [number, number, number];
     expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(3_006_001);
     // Host mode keeps the client's own address (the ingress mesh would hide it behind one internal address).
-    expect(traefik.ports).toEqual([expect.objectContaining({ target: 80, published: 80, mode: "host" })]);
+    expect(traefik.ports).toEqual([
+      expect.objectContaining({ target: 80, published: 80, mode: "host" }),
+      expect.objectContaining({ target: 443, published: 443, mode: "host" }),
+    ]);
+  });
+
+  it("serves web and chat over HTTPS only, with the certificate from Docker secrets (ASVS 5.0 V12.1.1)", async () => {
+    for (const name of ["web", "chat"]) {
+      const labels = service(name).deploy?.labels ?? {};
+      expect(labels[`traefik.http.routers.${name}.entrypoints`]).toBe("websecure");
+      expect(labels[`traefik.http.routers.${name}.tls`]).toBe("true");
+    }
+    expect(service("chat").deploy?.labels?.["traefik.http.services.chat.loadbalancer.sticky.cookie.secure"]).toBe("true");
+    expect(service("traefik").secrets?.map((s) => s.source).sort()).toEqual(["tls_cert", "tls_key"]);
+    expect(service("web").environment?.NEXTAUTH_URL).toMatch(/^https:\/\//);
+    const config = parse(await readFile(path.join(repoRoot, "traefik.yml"), "utf8")) as {
+      entryPoints: Record<string, { address: string; http?: { redirections?: { entryPoint?: { to: string; scheme: string } } } }>;
+    };
+    expect(config.entryPoints.websecure?.address).toBe(":443");
+    expect(config.entryPoints.web?.http?.redirections?.entryPoint).toMatchObject({ to: "websecure", scheme: "https" });
+    const tls = parse(await readFile(path.join(repoRoot, "docker/traefik/tls.yml"), "utf8")) as {
+      tls: { stores: { default: { defaultCertificate: { certFile: string; keyFile: string } } }; options: { default: { minVersion: string } } };
+    };
+    expect(tls.tls.stores.default.defaultCertificate).toEqual({ certFile: "/run/secrets/tls_cert", keyFile: "/run/secrets/tls_key" });
+    expect(tls.tls.options.default.minVersion).toBe("VersionTLS12");
   });
 
   it("runs the images of one immutable tag, never latest, and names configs after their content", () => {

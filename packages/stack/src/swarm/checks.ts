@@ -146,9 +146,10 @@ export async function runChecks(ctx: Context): Promise<{ checks: CheckResult[]; 
     const rabbitmq = await containerOf(service("rabbitmq"));
     const limit = await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "eval", "application:get_env(rabbit, max_message_size)."]);
     if (!limit.includes("65536")) throw new Error(`max_message_size is ${limit}`);
-    const applied = await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "list_queues", "name", "policy", "effective_policy_definition"]);
-    const line = applied.split("\n").find((l) => l.startsWith("ems.dead-letter.queue"));
-    if (!line?.includes("ems-dead-letter-bound") || !line.includes("reject-publish")) throw new Error(`dead-letter queue policy: ${line ?? "queue missing"}`);
+    const applied = (await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "list_queues", "name", "policy"])).split("\n").find((l) => l.startsWith("ems.dead-letter.queue"));
+    if (!applied?.includes("ems-dead-letter-bound")) throw new Error(`dead-letter queue policy: ${applied ?? "queue missing"}`);
+    const policy = (await docker(["exec", rabbitmq, "rabbitmqctl", "-q", "list_policies"])).split("\n").find((l) => l.includes("ems-dead-letter-bound"));
+    if (!policy?.includes("reject-publish")) throw new Error(`policy ems-dead-letter-bound: ${policy ?? "missing"}`);
     return "max_message_size 65536; ems.dead-letter.queue under ems-dead-letter-bound (reject-publish)";
   });
 
@@ -242,8 +243,8 @@ export async function runChecks(ctx: Context): Promise<{ checks: CheckResult[]; 
       path: "/socket.io",
       transports: ["websocket"],
       auth: { token: socketToken },
-      // The chat server admits sockets only from the public origin (PUBLIC_ORIGIN, default http://localhost).
-      extraHeaders: { origin: "http://localhost" },
+      // The chat server admits sockets only from the public origin (PUBLIC_ORIGIN, default https://localhost).
+      extraHeaders: { origin: "https://localhost" },
       reconnection: false,
     });
     socket.on("alert:created", onAlert);
