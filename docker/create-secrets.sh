@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Creates the stack's Docker secrets once per swarm (existing ones are kept):
-#   auth_secret                 signs sessions and EMS tokens (web, chat)
+#   auth_secret                 signs sessions and API Bearer tokens (web only)
+#   socket_token_private_key    Ed25519 key signing the Socket.IO handshake tokens (web only)
+#   socket_token_public_key     its public key, which verifies them (chat: it can sign nothing)
 #   admin_password              the first admin's password: $ADMIN_PASSWORD, or random and printed once
 #   tls_cert, tls_key           the certificate Traefik serves: $TLS_CERT_FILE/$TLS_KEY_FILE, or self-signed
 #   <db>_db_password            one per database
@@ -21,6 +23,21 @@ create() {
 random() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n'; }
 
 create auth_secret "$(random)"
+# The socket tokens' key pair, made together (a half alone would not match the other): the private key
+# is mounted on web, the public key on chat.
+if exists socket_token_private_key && exists socket_token_public_key; then
+  echo "secrets socket_token_private_key and socket_token_public_key exist, kept"
+elif exists socket_token_private_key || exists socket_token_public_key; then
+  echo "only one of socket_token_private_key and socket_token_public_key exists: remove it (docker secret rm) and run again" >&2
+  exit 1
+else
+  keys="$(mktemp -d)"
+  openssl genpkey -algorithm ed25519 -out "$keys/private.pem"
+  openssl pkey -in "$keys/private.pem" -pubout -out "$keys/public.pem"
+  create socket_token_private_key "$(cat "$keys/private.pem")"
+  create socket_token_public_key "$(cat "$keys/public.pem")"
+  rm -rf "$keys"
+fi
 if ! exists admin_password; then
   password="${ADMIN_PASSWORD:-$(random)}"
   create admin_password "$password"

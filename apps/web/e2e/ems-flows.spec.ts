@@ -1,4 +1,5 @@
 import type { Page } from "@playwright/test";
+import { watchCsp, type CspWatch } from "./support/csp.ts";
 import { publishReadings } from "./support/readings.ts";
 import { E2E_AUTH_SECRET, SEEDED_ADMIN, expect, expectNoSeriousA11yViolations, newSession, screenshot, signIn, test } from "./support/fixtures.ts";
 
@@ -18,6 +19,9 @@ const HOUR_MS = 3_600_000;
 
 let admin: Page;
 let alicePage: Page;
+// Every page of the story runs under the app's Content-Security-Policy: none may report a violation.
+let adminCsp: CspWatch;
+let aliceCsp: CspWatch;
 let deviceId: string;
 
 test.afterAll(async () => {
@@ -46,6 +50,7 @@ test("sign-in explains what is wrong, inline and from the server", async ({ page
 
 test("the admin creates two clients and a device with a low limit, and assigns it; refused changes are undone visibly", async ({ browser, baseURL }, testInfo) => {
   admin = await newSession(browser, baseURL ?? "");
+  adminCsp = await watchCsp(admin);
   await signIn(admin, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
   // The table is rendered in the browser: once it is there, the page's buttons work.
   await expect(admin.getByRole("table", { name: "Users" })).toBeVisible();
@@ -109,6 +114,7 @@ test("the admin creates two clients and a device with a low limit, and assigns i
 
 test("the client signs in, lands on the dashboard and sees the device", async ({ browser, baseURL }, testInfo) => {
   alicePage = await newSession(browser, baseURL ?? "");
+  aliceCsp = await watchCsp(alicePage);
   await signIn(alicePage, alice.username, alice.password, /\/dashboard$/);
   const deviceButton = alicePage.getByRole("button", { name: new RegExp(device.name) });
   await expect(deviceButton).toHaveAttribute("aria-pressed", "true");
@@ -180,6 +186,8 @@ test("readings update the chart without a reload and raise the red alert", async
   const figures = alicePage.getByRole("table", { name: /Hourly consumption/ });
   await expect(figures.getByRole("row").filter({ hasText: "yes" })).toHaveCount(1);
   await expectNoSeriousA11yViolations(alicePage, "the dashboard with the figures table open");
+  // The live chart, the red alertdialog and the table, all without a CSP violation.
+  expect(await aliceCsp.violations(), "CSP violations on the dashboard").toEqual([]);
 });
 
 test("the bot answers with a rule; in Admin mode only the admins see it, and the reply reaches only that client", async ({ browser, baseURL }, testInfo) => {
@@ -246,6 +254,8 @@ test("the bot answers with a rule; in Admin mode only the admins see it, and the
   await bobPage.getByRole("button", { name: /Support chat/ }).click();
   await expect(bobChat.getByText("Ask about your consumption")).toBeVisible();
   await bobPage.context().close();
+  expect(await aliceCsp.violations(), "CSP violations on the dashboard's chat").toEqual([]);
+  expect(await adminCsp.violations(), "CSP violations in the admin console").toEqual([]);
 });
 
 // ASVS 5.0 V1.2.1: output is encoded for the context it is shown in, here HTML text: a message that

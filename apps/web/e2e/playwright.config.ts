@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { defineConfig, devices } from "@playwright/test";
 import { SYSTEM_CHAT_URL } from "./support/ports.ts";
 
@@ -38,6 +39,8 @@ export default defineConfig({
       NEXTAUTH_URL: baseURL,
       // next start runs in production mode, which requires a real secret; this one is for the test only.
       AUTH_SECRET: "e2e-only-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+      // Likewise the socket tokens' signing key (a throw-away Ed25519 key made for this run).
+      SOCKET_TOKEN_PRIVATE_KEY: generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
       OUTBOX_RELAY: "off",
       // The browser's Socket.IO address is built into the app: ems-flows.spec.ts runs its chat server there.
       NEXT_PUBLIC_CHAT_URL: SYSTEM_CHAT_URL,

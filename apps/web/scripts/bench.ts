@@ -11,7 +11,7 @@
  *
  * Prints the figures; the last line is JSON. The databases are dropped afterwards.
  */
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DATABASE_URL_VARIABLES, DATABASES } from "@ems/db/databases";
 import { createTestDatabases, dropTestDatabases } from "@ems/db/testing";
@@ -59,10 +59,12 @@ async function main() {
     // eslint-disable-next-line no-restricted-properties -- point @ems/db (parsed on first import, below) at the bench databases
     process.env[DATABASE_URL_VARIABLES[name]] = urls[name];
   }
-  // src/env.ts (loaded by domain/auth.ts) requires AUTH_SECRET outside NODE_ENV=development/test; the
-  // bench signs nothing that outlives it, so a throw-away secret will do.
+  // src/env.ts (loaded by domain/auth.ts) requires AUTH_SECRET and SOCKET_TOKEN_PRIVATE_KEY outside
+  // NODE_ENV=development/test; the bench signs nothing that outlives it, so throw-away ones will do.
   // eslint-disable-next-line no-restricted-properties -- as above, before src/env.ts is first imported
   process.env.AUTH_SECRET ??= randomBytes(32).toString("hex");
+  // eslint-disable-next-line no-restricted-properties -- as above
+  process.env.SOCKET_TOKEN_PRIVATE_KEY ??= generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   try {
     // Imported only now: the database clients read their URLs when first loaded.
     const { ARGON2_PARAMS } = await import("@ems/auth/passwords");

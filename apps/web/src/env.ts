@@ -2,7 +2,7 @@
 import "server-only";
 import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
-import { authSecretSchema } from "@ems/auth/tokens";
+import { authSecretSchema, socketTokenPrivateKeySchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
 
@@ -10,10 +10,12 @@ import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
  * The web process's settings, parsed once with zod. The five *_DATABASE_URL variables belong to
  * @ems/db's own env (packages/db/src/env.ts) and are parsed there.
  *
- * AUTH_SECRET signs next-auth session cookies and every EMS token (REST Bearer and Socket.IO
- * handshake); the chat process must be given the same value. Only under NODE_ENV=development or
- * test (next dev, `npm run dev`, Vitest) does a fixed development secret stand in, so that `npm run dev`
- * works without configuration. AUTH_SECRET_FILE (Docker secrets) works too. Server code only: the
+ * One secret per purpose. AUTH_SECRET signs next-auth session cookies and REST Bearer tokens; only
+ * this process holds it. SOCKET_TOKEN_PRIVATE_KEY (Ed25519, PEM) signs the Socket.IO handshake tokens;
+ * the chat process is given only its public key (SOCKET_TOKEN_PUBLIC_KEY), so it can check them but
+ * mint none. Only under NODE_ENV=development or test (next dev, `npm run dev`, Vitest) do a fixed
+ * development secret and key pair stand in, so that `npm run dev` works without configuration.
+ * AUTH_SECRET_FILE and SOCKET_TOKEN_PRIVATE_KEY_FILE (Docker secrets) work too. Server code only: the
  * browser learns the chat URL from `chat.socketToken`.
  *
  * ADMIN_USERNAME + ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) give a deployment its first admin, created
@@ -24,7 +26,7 @@ const isProduction = process.env.NODE_ENV === "production";
 // `next build` runs with NODE_ENV=production but has no secrets; it sets this to defer the check to start-up.
 const skipValidation = process.env.SKIP_ENV_VALIDATION === "1";
 
-const source = withSecretFiles(process.env, ["AUTH_SECRET", "ADMIN_PASSWORD", "RABBITMQ_URL"]);
+const source = withSecretFiles(process.env, ["AUTH_SECRET", "SOCKET_TOKEN_PRIVATE_KEY", "ADMIN_PASSWORD", "RABBITMQ_URL"]);
 
 // A deployment's admin password guards everything, so production asks for more than the users' minimum.
 const adminPasswordSchema = isProduction
@@ -36,8 +38,16 @@ export const env = createEnv({
     // Required unless NODE_ENV is "development" (next dev) or "test" (Vitest): only then may the public
     // development secret stand in. Unset, "staging", "production": the server refuses to start without it.
     AUTH_SECRET: authSecretSchema(process.env.NODE_ENV),
+    /**
+     * Ed25519 private key (PEM, PKCS #8) signing the Socket.IO handshake tokens; its public key goes to
+     * chat. Same rule as AUTH_SECRET: required unless NODE_ENV is "development" or "test" (then the public
+     * development pair stands in), and the development pair is refused to any other process.
+     */
+    SOCKET_TOKEN_PRIVATE_KEY: socketTokenPrivateKeySchema(process.env.NODE_ENV),
     /** The public URL of the app (next-auth reads it for callbacks and redirects). */
     NEXTAUTH_URL: z.url().optional(),
+    /** The same URL under next-auth v5's name (the stack sets both); NEXTAUTH_URL wins when both are set. */
+    AUTH_URL: z.url().optional(),
     /** Lifetime of a browser session (next-auth JWT), in seconds. */
     SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
     RABBITMQ_URL: z.url().default("amqp://guest:guest@127.0.0.1:5672"),
@@ -61,7 +71,9 @@ export const env = createEnv({
   },
   runtimeEnv: {
     AUTH_SECRET: source.AUTH_SECRET,
+    SOCKET_TOKEN_PRIVATE_KEY: source.SOCKET_TOKEN_PRIVATE_KEY,
     NEXTAUTH_URL: source.NEXTAUTH_URL,
+    AUTH_URL: source.AUTH_URL || undefined,
     SESSION_MAX_AGE_SECONDS: source.SESSION_MAX_AGE_SECONDS,
     RABBITMQ_URL: source.RABBITMQ_URL,
     QUEUE_PREFIX: source.QUEUE_PREFIX,

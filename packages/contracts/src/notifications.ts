@@ -26,13 +26,22 @@ export const consumptionUpdatedSchema = z.object({
 export type ConsumptionUpdated = z.infer<typeof consumptionUpdatedSchema>;
 
 /**
- * Web → chat: every session of this user ended. Chat disconnects the user's sockets at once, so a
- * deleted user stops receiving and a demoted admin leaves the admins room; the client reconnects
- * with a fresh handshake token (refused for a deleted user, carrying the new role otherwise).
+ * Web → chat: every session of this user ended (published through the auth database's outbox, so it is
+ * never lost: written in the same transaction as the change, relayed once RabbitMQ takes it). Chat
+ * records that socket tokens carrying an older session version are void (in its own database), then
+ * disconnects the user's sockets, so a deleted user stops receiving and a demoted admin leaves the admins
+ * room; the client reconnects with a fresh handshake token (refused for a deleted or signed-out user,
+ * carrying the new role and session version otherwise), and a token cached before is refused.
  */
 export const sessionsEndedSchema = z.object({
   userId: z.uuid(),
   reason: z.enum(["deleted", "role-changed", "password-changed", "signed-out"]),
   occurredAt: z.iso.datetime(),
+  /**
+   * The user's session version from now on: tokens carrying an older one are void. Absent for a
+   * deletion (every token of the user is void: user ids are never reused), and in events of releases
+   * before it existed (chat then only disconnects).
+   */
+  sessionVersion: z.number().int().positive().max(2_147_483_647).optional(),
 });
 export type SessionsEnded = z.infer<typeof sessionsEndedSchema>;

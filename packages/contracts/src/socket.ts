@@ -120,10 +120,13 @@ export type Ack<T> = (response: AckResponse<T>) => void;
 
 /**
  * Why a connection was refused: `connect_error`'s `message` is one of these codes and its `data` is
- * `{ code, message }`. On "token_expired" the client should fetch a fresh token and reconnect.
+ * `{ code, message }`. On "token_expired" the client should fetch a fresh token and reconnect;
+ * "token_revoked": the token was issued before the user's sessions ended (sign-out, password or role
+ * change, deletion) — a fresh token is refused too unless the user signed in again; "unavailable": the
+ * chat could not check the token against its database, try again shortly.
  * (A disallowed Origin is refused before Socket.IO runs: HTTP 403, seen as a transport error.)
  */
-export const CONNECT_ERROR_CODES = ["token_missing", "token_invalid", "token_expired"] as const;
+export const CONNECT_ERROR_CODES = ["token_missing", "token_invalid", "token_expired", "token_revoked", "unavailable"] as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 
 // ---- event maps ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -55,6 +55,8 @@ esac
     expect([...secrets.keys()].sort()).toEqual(
       [
         "auth_secret",
+        "socket_token_private_key",
+        "socket_token_public_key",
         "admin_password",
         "tls_cert",
         "tls_key",
@@ -70,6 +72,20 @@ esac
     expect(secrets.get("auth_db_password")).not.toBe(secrets.get("user_db_password"));
     expect(secrets.get("tls_cert")).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(secrets.get("tls_key")).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it("makes the socket tokens' Ed25519 key pair: a private key (for web) and its public key (for chat), which holds no private part", () => {
+    const privatePem = secrets.get("socket_token_private_key")!;
+    const publicPem = secrets.get("socket_token_public_key")!;
+    expect(privatePem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----$/);
+    expect(publicPem).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----$/);
+    expect(publicPem).not.toContain("PRIVATE");
+    const privateKey = createPrivateKey(privatePem);
+    expect(privateKey.asymmetricKeyType).toBe("ed25519");
+    const publicKey = createPublicKey(publicPem);
+    expect(publicKey.asymmetricKeyType).toBe("ed25519");
+    // A pair: the public key is the private key's.
+    expect(createPublicKey(privateKey).export({ format: "der", type: "spki" }).equals(publicKey.export({ format: "der", type: "spki" }))).toBe(true);
   });
 
   it("gives each service its own RabbitMQ user whose password matches the salted SHA-256 hash RabbitMQ loads", () => {
@@ -135,6 +151,26 @@ esac
     });
     for (const [name, value] of before) {
       expect((await readFile(path.join(dir, "store", name), "utf8")).replace(/\n$/, ""), name).toBe(value);
+    }
+  });
+
+  it("refuses to make half a socket-token key pair: with only one of the two left, it stops and says what to do", async () => {
+    const publicPath = path.join(dir, "store", "socket_token_public_key");
+    const kept = await readFile(publicPath, "utf8");
+    await rm(publicPath);
+    try {
+      const failed = await run("bash", [path.join(repoRoot, "docker/create-secrets.sh")], {
+        // eslint-disable-next-line no-restricted-properties -- the script needs PATH
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
+      }).then(
+        () => undefined,
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      expect(failed?.code).not.toBe(0);
+      expect(failed?.stderr).toMatch(/only one of socket_token_private_key and socket_token_public_key exists/);
+      expect((await readFile(path.join(dir, "store", "socket_token_private_key"), "utf8")).replace(/\n$/, "")).toBe(secrets.get("socket_token_private_key"));
+    } finally {
+      await writeFile(publicPath, kept);
     }
   });
 });

@@ -124,6 +124,8 @@ describe("docker-compose.yml rendered by docker stack config", () => {
     expect(secrets).toEqual(
       [
         "auth_secret",
+        "socket_token_private_key",
+        "socket_token_public_key",
         "admin_password",
         "tls_cert",
         "tls_key",
@@ -145,9 +147,27 @@ describe("docker-compose.yml rendered by docker stack config", () => {
         expect(mounted.has(secret), `${name}: ${variable} -> ${value} is mounted`).toBe(true);
       }
       // No plain-text secret in the environment.
-      expect(Object.keys(s.environment ?? {}).filter((v) => /PASSWORD$|SECRET$|API_KEY$/.test(v))).toEqual([]);
+      expect(Object.keys(s.environment ?? {}).filter((v) => /PASSWORD$|SECRET$|API_KEY$|PRIVATE_KEY$/.test(v))).toEqual([]);
     }
     expect(Object.values(stack.secrets).every((s) => s.external === true)).toBe(true);
+  });
+
+  // One secret per purpose, and the internet-facing chat service holds nothing that signs: it verifies
+  // socket tokens with the public key alone, so taking it over mints no socket token and no API token.
+  it("mounts AUTH_SECRET and the socket-token private key on web only; chat gets only the public key", () => {
+    const mounts = (name: string) => (service(name).secrets ?? []).map((x) => x.source);
+    const chat = service("chat");
+    expect(mounts("chat")).not.toContain("auth_secret");
+    expect(mounts("chat")).not.toContain("socket_token_private_key");
+    expect(mounts("chat")).toContain("socket_token_public_key");
+    expect(chat.environment?.SOCKET_TOKEN_PUBLIC_KEY_FILE).toBe("/run/secrets/socket_token_public_key");
+    expect(Object.keys(chat.environment ?? {}).filter((v) => /^AUTH_SECRET|PRIVATE_KEY/.test(v))).toEqual([]);
+    expect(service("web").environment?.SOCKET_TOKEN_PRIVATE_KEY_FILE).toBe("/run/secrets/socket_token_private_key");
+    expect(service("web").environment?.AUTH_SECRET_FILE).toBe("/run/secrets/auth_secret");
+    for (const secret of ["auth_secret", "socket_token_private_key"]) {
+      const holders = Object.entries(stack.services).filter(([, s]) => (s.secrets ?? []).some((x) => x.source === secret)).map(([name]) => name);
+      expect(holders, secret).toEqual(["web"]);
+    }
   });
 
   it("has a health check and a restart policy on every service, and rolling updates for web and chat", () => {

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -28,7 +29,7 @@ export interface SystemOptions {
   chatPort: number;
   /** Where the processes' output goes. */
   logFile: string;
-  /** Signs sessions and socket tokens; web and chat must share it. */
+  /** Signs the web app's sessions and API tokens (socket tokens get a key pair of their own, made per run). */
   authSecret: string;
 }
 
@@ -66,6 +67,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const urlsJson = await databases("create", "e2e");
   const urls = JSON.parse(urlsJson) as Record<"auth" | "user" | "device" | "monitoring" | "chat", string>;
   const baseURL = `http://${options.host}:${options.webPort}`;
+  const socketKeys = generateKeyPairSync("ed25519");
 
   await mkdir(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
@@ -86,6 +88,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       QUEUE_PREFIX: queuePrefix,
       PARTITION_COUNT: String(PARTITION_COUNT),
       AUTH_SECRET: options.authSecret,
+      // The socket tokens' key pair of this run: web signs with the private key, chat gets the public one.
+      SOCKET_TOKEN_PRIVATE_KEY: socketKeys.privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+      SOCKET_TOKEN_PUBLIC_KEY: socketKeys.publicKey.export({ format: "pem", type: "spki" }).toString(),
       NEXTAUTH_URL: baseURL,
       OUTBOX_RELAY: "on",
       OUTBOX_POLL_INTERVAL_MS: "200",

@@ -5,6 +5,7 @@ import { env } from "~/env.ts";
 import { DomainError } from "./errors.ts";
 import { authenticate, currentSessionUser, endSessions } from "./domain/auth.ts";
 import { clientIpFrom } from "./http.ts";
+import { nextAuthCookieSettings, publicOriginFrom } from "./security-headers.ts";
 import type { Viewer } from "./viewer.ts";
 
 /**
@@ -43,6 +44,9 @@ export const authOptions: NextAuthOptions = {
   session: { strategy: "jwt", maxAge: env.SESSION_MAX_AGE_SECONDS },
   jwt: { maxAge: env.SESSION_MAX_AGE_SECONDS },
   pages: { signIn: "/signin" },
+  // Secure, __Host-/__Secure- prefixed cookies exactly when the configured public origin is https
+  // (ASVS 5.0 V3.3.1, V3.3.3): TLS ends at Traefik, so the request itself always looks like http.
+  ...nextAuthCookieSettings(publicOriginFrom(env)),
   providers: [
     CredentialsProvider({
       name: "EMS",
@@ -68,8 +72,12 @@ export const authOptions: NextAuthOptions = {
       return { ...token, username: current.username, role: current.role };
     },
     session({ session, token }) {
-      // jwt() has just checked the token against the database.
-      return { ...session, user: { id: token.sub ?? "", username: token.username ?? "", role: token.role ?? "client" } };
+      // jwt() has just checked the token against the database. The session version goes with the viewer
+      // so that the tokens issued to it (chat.socketToken) are bound to this session, not a later one.
+      return {
+        ...session,
+        user: { id: token.sub ?? "", username: token.username ?? "", role: token.role ?? "client", sessionVersion: token.sessionVersion },
+      };
     },
   },
   events: {

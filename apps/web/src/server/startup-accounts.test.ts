@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,7 +118,8 @@ describe("the first admin from ADMIN_USERNAME / ADMIN_PASSWORD", () => {
   it("refuses to start with only one of the two, or a short password in production", async () => {
     expect(await envErrorsWith({ ADMIN_USERNAME: uniqueAdminName(), ADMIN_PASSWORD: undefined })).toMatch(/must be set together/);
     expect(await envErrorsWith({ ADMIN_USERNAME: undefined, ADMIN_PASSWORD })).toMatch(/must be set together/);
-    const production = { NODE_ENV: "production", AUTH_SECRET: "s".repeat(32), ADMIN_USERNAME: uniqueAdminName() };
+    const socketKey = generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    const production = { NODE_ENV: "production", AUTH_SECRET: "s".repeat(32), SOCKET_TOKEN_PRIVATE_KEY: socketKey, ADMIN_USERNAME: uniqueAdminName() };
     expect(await envErrorsWith({ ...production, ADMIN_PASSWORD: "only-11-chr" })).toMatch(/ADMIN_PASSWORD must be at least 12 characters in production/);
     expect(await envErrorsWith({ ...production, ADMIN_PASSWORD: "twelve-chars" })).toBe("");
   });

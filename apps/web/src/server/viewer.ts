@@ -6,6 +6,12 @@ export interface Viewer {
   id: string;
   username: string;
   role: Role;
+  /**
+   * The session version the request was authenticated with (session cookie or Bearer token), already
+   * checked against the auth database; tokens issued to this viewer are bound to it. Absent for
+   * in-process callers (tests, start-up code).
+   */
+  sessionVersion?: number;
 }
 
 export function isAdmin(viewer: Viewer): boolean {

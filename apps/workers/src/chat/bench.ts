@@ -7,11 +7,11 @@
 // must receive that reply. Latency is measured from emit to arrival (same clock, one process).
 // The last line is one JSON object: {"clients","messages","delivered","lost","p50Ms","p99Ms"}.
 import type { ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { signToken, type TokenSubject } from "@ems/auth/tokens";
+import { signSocketToken, type TokenSubject } from "@ems/auth/tokens";
 import { createTestDatabases, dropTestDatabases, type TestDatabaseUrls } from "@ems/db/testing";
 import { io as connect } from "socket.io-client";
 import { SOCKET_PATH, type ChatMessage } from "@ems/contracts/socket";
@@ -37,7 +37,8 @@ const { values } = parseArgs({
 const options = argsSchema.parse(values);
 
 const ORIGIN = "http://localhost:3000";
-const AUTH_SECRET = randomBytes(32).toString("hex");
+/** The benchmark stands in for the web app: it signs the socket tokens; the chat processes get the public key. */
+const SOCKET_KEYS = generateKeyPairSync("ed25519");
 const QUEUE_PREFIX = `t.bench-chat.${randomBytes(4).toString("hex")}.`;
 /** After the last send: how long deliveries may still arrive before they count as lost. */
 const DRAIN_MS = 10_000;
@@ -48,7 +49,7 @@ const WARM_UP_MS = 2_000;
 const log = (line: string) => console.log(`bench:chat ${line}`);
 
 async function connectUser(port: number, user: TokenSubject): Promise<ChatClient> {
-  const token = await signToken(user, "ems-socket", AUTH_SECRET);
+  const token = await signSocketToken(user, SOCKET_KEYS.privateKey);
   const socket: ChatClient = connect(`http://127.0.0.1:${port}`, {
     path: SOCKET_PATH,
     auth: { token },
@@ -88,7 +89,7 @@ async function run(): Promise<void> {
       children.push(
         await startChatProcess(port, {
           NODE_ENV: "production",
-          AUTH_SECRET,
+          SOCKET_TOKEN_PUBLIC_KEY: SOCKET_KEYS.publicKey.export({ format: "pem", type: "spki" }).toString(),
           CHAT_ALLOWED_ORIGINS: ORIGIN,
           CHAT_DATABASE_URL: databases.chat,
           QUEUE_PREFIX,
@@ -100,8 +101,8 @@ async function run(): Promise<void> {
     // Figures depend on what else the machine runs: say how busy it was.
     log(`${options.servers} chat process(es) on ${ports.join(", ")}; load average ${loadavg().map((load) => load.toFixed(1)).join(" ")}`);
 
-    const clients = Array.from({ length: options.clients }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-client-${i}`, role: "client" }));
-    const admins = Array.from({ length: options.admins }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-admin-${i}`, role: "admin" }));
+    const clients = Array.from({ length: options.clients }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-client-${i}`, role: "client", sessionVersion: 1 }));
+    const admins = Array.from({ length: options.admins }, (_, i): TokenSubject => ({ id: randomUUID(), username: `bench-admin-${i}`, role: "admin", sessionVersion: 1 }));
     const portFor = (i: number) => ports[i % ports.length] ?? 0;
 
     const connectStarted = performance.now();

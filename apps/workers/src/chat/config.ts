@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "@ems/messaging";
 
 /** Everything a chat server needs, independent of where it came from (env in production, tests build it). */
@@ -5,8 +6,11 @@ export interface ChatServerConfig {
   /** 0 picks a free port (tests). */
   port: number;
   host: string;
-  /** Verifies the "ems-socket" handshake tokens (the web app's AUTH_SECRET). */
-  authSecret: string;
+  /**
+   * Verifies the "ems-socket" handshake tokens: the Ed25519 public key of the web app's signing key
+   * (SOCKET_TOKEN_PUBLIC_KEY). Chat holds no secret that signs anything.
+   */
+  socketTokenPublicKey: KeyObject;
   /** Exact origins (scheme://host[:port]) allowed to open a socket. */
   allowedOrigins: readonly string[];
   /** Database the Socket.IO Postgres adapter uses for LISTEN/NOTIFY between chat processes. */
@@ -19,6 +23,8 @@ export interface ChatServerConfig {
     queuePrefix: string;
     partitionCount: number;
     prefetch: number;
+    /** Reconnection backoff while RabbitMQ is away (default 250 ms doubling to 2 s). */
+    reconnectDelayMs?: { initial: number; max: number };
   };
   logLevel: LogLevel;
   /** Shown in logs and as the RabbitMQ connection name (tests run several servers in one process). */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  TEST_AUTH_SECRET,
   TEST_ORIGIN,
+  TEST_SOCKET_PUBLIC_KEY_PEM,
   connectClient,
   deleteTestTopology,
   freePort,
@@ -22,7 +22,7 @@ describe("the chat process (src/chat.ts)", () => {
   it("starts from its environment, serves sockets, and exits cleanly on SIGTERM", async () => {
     const port = await freePort();
     const child = await startChatProcess(port, {
-      AUTH_SECRET: TEST_AUTH_SECRET,
+      SOCKET_TOKEN_PUBLIC_KEY: TEST_SOCKET_PUBLIC_KEY_PEM,
       CHAT_ALLOWED_ORIGINS: `${TEST_ORIGIN}, http://other.example`,
       QUEUE_PREFIX: queuePrefix,
     });
@@ -37,7 +37,7 @@ describe("the chat process (src/chat.ts)", () => {
     }
   }, 60_000);
 
-  it("refuses to start with an AUTH_SECRET too short to be safe", async () => {
-    await expect(startChatProcess(await freePort(), { AUTH_SECRET: "short", QUEUE_PREFIX: queuePrefix })).rejects.toThrow(/exited with 1/);
+  it("refuses to start with a SOCKET_TOKEN_PUBLIC_KEY that is not an Ed25519 public key", async () => {
+    await expect(startChatProcess(await freePort(), { SOCKET_TOKEN_PUBLIC_KEY: "short", QUEUE_PREFIX: queuePrefix })).rejects.toThrow(/exited with 1/);
   }, 60_000);
 });

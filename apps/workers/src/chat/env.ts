@@ -1,7 +1,7 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the chat process's environment */
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
-import { authSecretSchema } from "@ems/auth/tokens";
+import { socketTokenPublicKey, socketTokenPublicKeySchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import { sharedEnvSchema } from "../shared/env.ts";
@@ -13,8 +13,9 @@ const commaList = z
   .pipe(z.array(z.url({ error: "CHAT_ALLOWED_ORIGINS must be a comma-separated list of origins" })).min(1));
 
 /**
- * The chat process's settings, parsed once at start-up; AUTH_SECRET_FILE, XAI_API_KEY_FILE and RABBITMQ_URL_FILE (Docker
- * secrets) work too. The chat database's URL belongs to @ems/db's env.
+ * The chat process's settings, parsed once at start-up; SOCKET_TOKEN_PUBLIC_KEY_FILE, XAI_API_KEY_FILE and
+ * RABBITMQ_URL_FILE (Docker secrets) work too. The chat database's URL belongs to @ems/db's env. Chat
+ * holds no AUTH_SECRET: it verifies socket tokens with the web app's public key and can sign nothing.
  */
 export const chatEnv = createEnv({
   server: {
@@ -22,11 +23,11 @@ export const chatEnv = createEnv({
     CHAT_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     CHAT_HOST: z.string().min(1).default("0.0.0.0"),
     /**
-     * Must equal the web app's: it verifies the short-lived "ems-socket" handshake tokens the web app signs.
-     * Required unless NODE_ENV is "development" or "test" (`npm run dev` sets it): only then does the
-     * public development secret stand in.
+     * The Ed25519 public key (PEM) of the web app's SOCKET_TOKEN_PRIVATE_KEY: verifies the short-lived
+     * "ems-socket" handshake tokens the web app signs. A private key is refused. Required unless NODE_ENV
+     * is "development" or "test" (`npm run dev` sets it): only then does the public development key stand in.
      */
-    AUTH_SECRET: authSecretSchema(process.env.NODE_ENV),
+    SOCKET_TOKEN_PUBLIC_KEY: socketTokenPublicKeySchema(process.env.NODE_ENV),
     /** Browser origins allowed to open a socket (the web app's public URL(s)). */
     CHAT_ALLOWED_ORIGINS: commaList.default(["http://localhost:3000"]),
     /** xAI key for Grok; without it every unmatched bot question gets the fallback reply. */
@@ -41,7 +42,7 @@ export const chatEnv = createEnv({
     /** How many RabbitMQ notifications a chat process handles at once. */
     CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   },
-  runtimeEnv: withSecretFiles(process.env, ["AUTH_SECRET", "XAI_API_KEY", "RABBITMQ_URL"]),
+  runtimeEnv: withSecretFiles(process.env, ["SOCKET_TOKEN_PUBLIC_KEY", "XAI_API_KEY", "RABBITMQ_URL"]),
   emptyStringAsUndefined: true,
 });
 
@@ -49,7 +50,7 @@ export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
   return {
     port: env.CHAT_PORT,
     host: env.CHAT_HOST,
-    authSecret: env.AUTH_SECRET,
+    socketTokenPublicKey: socketTokenPublicKey(env.SOCKET_TOKEN_PUBLIC_KEY),
     allowedOrigins: env.CHAT_ALLOWED_ORIGINS,
     // The Socket.IO Postgres adapter uses the chat database (CHAT_DATABASE_URL, parsed by @ems/db).
     adapterDatabaseUrl: databaseUrls.chat,

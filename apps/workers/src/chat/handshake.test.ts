@@ -1,7 +1,23 @@
+import { createHmac, generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signToken } from "@ems/auth/tokens";
+import { DEVELOPMENT_AUTH_SECRET, signSocketToken, TOKEN_ISSUER } from "@ems/auth/tokens";
+import { consoleLogger } from "@ems/messaging";
+import { tokenGate } from "./handshake.ts";
 import { startChatServer, type ChatServer } from "./server.ts";
-import { closeAll, connectClient, deleteTestTopology, socketToken, testChatConfig, testUser, uniqueQueuePrefix } from "./test-support.ts";
+import type { SessionFloors } from "./session-floors.ts";
+import {
+  TEST_AUTH_SECRET,
+  TEST_SOCKET_KEYS,
+  apiToken,
+  closeAll,
+  connectClient,
+  deleteTestTopology,
+  socketToken,
+  testChatConfig,
+  testUser,
+  uniqueQueuePrefix,
+} from "./test-support.ts";
+import type { ChatSocket } from "./types.ts";
 
 const queuePrefix = uniqueQueuePrefix("handshake");
 let server: ChatServer;
@@ -44,16 +60,16 @@ describe("the Socket.IO handshake", () => {
     expect(error.data?.code).toBe("token_missing");
   });
 
-  it("ASVS V4.4.3 — refuses a malformed token and one signed with another secret", async () => {
+  it("ASVS V4.4.3 — refuses a malformed token and one signed with another key pair", async () => {
     const user = testUser("client");
     expect((await refusal(connectClient(server.port, user, { token: "not-a-jwt" }))).message).toBe("token_invalid");
-    const forged = await signToken(user, "ems-socket", "another-secret-of-at-least-32-characters!");
+    const forged = await signSocketToken(user, generateKeyPairSync("ed25519").privateKey);
     expect((await refusal(connectClient(server.port, user, { token: forged }))).message).toBe("token_invalid");
   });
 
   it("ASVS V4.4.3 — refuses an expired token, saying so (the client then asks the web app for a new one)", async () => {
     const user = testUser("client");
-    const expired = await socketToken(user, "ems-socket", -10);
+    const expired = await socketToken(user, -10);
     const error = await refusal(connectClient(server.port, user, { token: expired }));
     expect(error.message).toBe("token_expired");
     expect(error.data?.message).toMatch(/expired/);
@@ -61,8 +77,31 @@ describe("the Socket.IO handshake", () => {
 
   it("ASVS V4.4.3 — refuses a REST (ems-api) token: the audiences are not interchangeable", async () => {
     const user = testUser("admin");
-    const restToken = await socketToken(user, "ems-api");
+    const restToken = await apiToken(user);
     expect((await refusal(connectClient(server.port, user, { token: restToken }))).message).toBe("token_invalid");
+  });
+
+  it("ASVS V9.1.2 — refuses an admin socket token MAC'd with HS256, by AUTH_SECRET (as chat used to accept) or the development secret", async () => {
+    const admin = testUser("admin");
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: admin.id, username: admin.username, role: "admin", sv: 1, iss: TOKEN_ISSUER, aud: "ems-socket", iat: now, exp: now + 120 };
+    for (const secret of [TEST_AUTH_SECRET, DEVELOPMENT_AUTH_SECRET]) {
+      const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+      const hs256 = `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+      expect((await refusal(connectClient(server.port, admin, { token: hs256 }))).message).toBe("token_invalid");
+    }
+    // The control: the same claims signed with the web app's Ed25519 key open a socket.
+    closeAll(await connectClient(server.port, admin, { token: ed25519Token(claims) }));
+  });
+
+  it("ASVS V9.1.1 — refuses a well-signed token that carries no session version", async () => {
+    const user = testUser("client");
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { username: user.username, role: "client", iss: TOKEN_ISSUER, aud: "ems-socket", sub: user.id, iat: now, exp: now + 120 };
+    // The control: the same claims with a session version open a socket.
+    closeAll(await connectClient(server.port, user, { token: ed25519Token({ ...claims, sv: 1 }) }));
+    const withoutVersion = ed25519Token(claims);
+    expect((await refusal(connectClient(server.port, user, { token: withoutVersion }))).message).toBe("token_invalid");
   });
 
   it("ASVS V4.4.2 — refuses other origins and a missing Origin before Socket.IO runs (HTTP 403)", async () => {
@@ -86,3 +125,25 @@ describe("the Socket.IO handshake", () => {
     expect((await fetch(`http://127.0.0.1:${server.port}/elsewhere`)).status).toBe(404);
   });
 });
+
+describe("tokenGate when the session floors cannot be read (chat database away)", () => {
+  it("refuses the handshake as unavailable rather than admitting a token it could not check", async () => {
+    const down = { isRevoked: () => Promise.reject(new Error("connection refused")) } as unknown as SessionFloors;
+    const gate = tokenGate(TEST_SOCKET_KEYS.publicKey, down, consoleLogger("test-handshake", "error"));
+    const socket = { handshake: { auth: { token: await socketToken(testUser("admin")) } }, data: {} } as unknown as ChatSocket;
+    const error = await new Promise<(Error & { data?: { code: string } }) | undefined>((resolve) => gate(socket, resolve));
+    expect(error?.message).toBe("unavailable");
+    expect(error?.data?.code).toBe("unavailable");
+    expect(socket.data.user).toBeUndefined();
+  });
+});
+
+function b64(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+/** A JWT signed by hand with the web app's Ed25519 key (what @ems/auth's signSocketToken makes, with any claims). */
+function ed25519Token(claims: object): string {
+  const input = `${b64({ alg: "Ed25519", typ: "JWT" })}.${b64(claims)}`;
+  return `${input}.${sign(null, Buffer.from(input), TEST_SOCKET_KEYS.privateKey).toString("base64url")}`;
+}

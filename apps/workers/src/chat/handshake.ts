@@ -1,13 +1,19 @@
+import type { KeyObject } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { ExtendedError } from "socket.io";
-import { verifyToken } from "@ems/auth/tokens";
+import { verifySocketToken } from "@ems/auth/tokens";
 import type { ConnectErrorCode } from "@ems/contracts/socket";
+import type { Logger } from "@ems/messaging";
+import { throttledWarning } from "./adapter-database.ts";
+import type { SessionFloors } from "./session-floors.ts";
 import type { ChatSocket } from "./types.ts";
 
 const CONNECT_ERROR_MESSAGES: Record<ConnectErrorCode, string> = {
   token_missing: "Sign in first: the handshake must carry auth.token",
   token_invalid: "The handshake token is not valid",
   token_expired: "The handshake token has expired: request a new one",
+  token_revoked: "The handshake token was issued before your sessions ended (signed out, password or role changed): request a new one",
+  unavailable: "The chat is temporarily unavailable; please try again in a moment",
 };
 
 function connectError(code: ConnectErrorCode): ExtendedError {
@@ -31,20 +37,42 @@ export function originGate(allowedOrigins: readonly string[]) {
 }
 
 /**
- * Socket.IO middleware: verifies the short-lived "ems-socket" token (signature, issuer, audience,
- * expiry) and keeps its subject on the socket. Refusals say why, so that the client can tell an
- * expired token (fetch a new one) from a bad one.
+ * Socket.IO middleware: verifies the short-lived "ems-socket" token (Ed25519 signature with the web app's
+ * public key, issuer, audience, expiry), then that its session version is not below its user's floor
+ * (./session-floors.ts: a token issued before a sign-out, password or role change, or deletion is
+ * refused), and keeps its subject on the socket. Refusals say why, so that the client can tell an
+ * expired or revoked token (fetch a new one) from a bad one. If the floor cannot be read (chat database
+ * away), the handshake is refused as "unavailable" rather than admitted unchecked: the client retries.
  */
-export function tokenGate(authSecret: string) {
+export function tokenGate(publicKey: KeyObject, floors: SessionFloors, log: Logger) {
+  const warn = throttledWarning(log);
   const admit = async (socket: ChatSocket): Promise<ExtendedError | undefined> => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
     if (typeof token !== "string" || token === "") return connectError("token_missing");
-    const result = await verifyToken(token, "ems-socket", authSecret);
+    const result = await verifySocketToken(token, publicKey);
     if (!result.ok) return connectError(result.reason === "expired" ? "token_expired" : "token_invalid");
+    try {
+      if (await floors.isRevoked(result.subject)) return connectError("token_revoked");
+    } catch {
+      warn('chat database unavailable: refusing handshakes with "unavailable" until it is back (session floors cannot be read)');
+      return connectError("unavailable");
+    }
     socket.data.user = result.subject;
     return undefined;
   };
   return (socket: ChatSocket, next: (error?: ExtendedError) => void): void => {
     void admit(socket).then(next);
   };
+}
+
+/**
+ * Closes the race between a handshake and a sessions.ended handled while it was in flight (the floor
+ * read before the event raised it, the socket joining its rooms after the event's disconnect): once the
+ * socket is in its rooms, the floor is read again and a socket that turned out revoked is dropped. A
+ * failed read keeps the socket (the handshake's own check passed a moment ago).
+ */
+export async function dropIfRevoked(socket: ChatSocket, floors: SessionFloors): Promise<boolean> {
+  const revoked = await floors.isRevoked(socket.data.user).catch(() => false);
+  if (revoked) socket.disconnect(true);
+  return revoked;
 }

@@ -9,6 +9,7 @@ import {
   type SessionsEnded,
 } from "@ems/contracts/notifications";
 import { userRoom } from "@ems/contracts/socket";
+import type { SessionFloors } from "./session-floors.ts";
 import type { ChatIo } from "./types.ts";
 
 export type Notification =
@@ -57,6 +58,7 @@ export async function consumeNotifications(
   names: QueueNames,
   prefetch: number,
   log: Logger,
+  floors: SessionFloors,
 ): Promise<void> {
   await broker.consume(names.chatNotifications, { prefetch }, async (delivery) => {
     const result = parseNotification(delivery.message.fields.routingKey, delivery.body);
@@ -66,11 +68,24 @@ export async function consumeNotifications(
       return;
     }
     if (result.event === "sessions:ended") {
-      // Every process holding one of the user's sockets drops it (through the adapter); the client
-      // reconnects with a fresh token, which the web app refuses to a deleted user and which carries
-      // the new role otherwise, so a demoted admin leaves the admins room at once.
-      io.in(userRoom(result.payload.userId)).disconnectSockets(true);
-      log.info(`sessions of ${result.payload.userId} ended (${result.payload.reason}): sockets disconnected`);
+      const { userId, reason } = result.payload;
+      // First the floor (shared by every chat process): from then on the handshake refuses the user's
+      // older tokens, so a socket dropped below cannot come back with a token cached before the change.
+      let notRecorded: Error | undefined;
+      try {
+        await floors.record(result.payload);
+      } catch (error) {
+        notRecorded = error instanceof Error ? error : new Error(String(error));
+      }
+      // Then every process holding one of the user's sockets drops it (through the adapter), recorded
+      // or not; the client reconnects with a fresh token, which the web app refuses to a deleted or
+      // signed-out user and which carries the new role and session version otherwise, so a demoted
+      // admin leaves the admins room at once.
+      io.in(userRoom(userId)).disconnectSockets(true);
+      // Not recorded (chat database away): the message goes back to the queue and is handled again
+      // (meanwhile the handshake, unable to read the floors, refuses every token).
+      if (notRecorded) throw notRecorded;
+      log.info(`sessions of ${userId} ended (${reason}): older tokens void, sockets disconnected`);
     } else {
       const room = io.to(userRoom(result.payload.ownerId));
       if (result.event === "alert:created") room.emit("alert:created", result.payload);

@@ -6,7 +6,7 @@ import { databaseUrls } from "@ems/db/env";
 import type { AckResponse, InboxEntry } from "@ems/contracts/socket";
 import { UNAVAILABLE_MESSAGE } from "./handlers.ts";
 import {
-  TEST_AUTH_SECRET,
+  TEST_SOCKET_PUBLIC_KEY_PEM,
   closeAll,
   connectClient,
   deleteTestTopology,
@@ -64,7 +64,7 @@ beforeAll(async () => {
   await admin.connect();
   ports = [await freePort(), await freePort()];
   for (const port of ports) {
-    processes.push(await startChatProcess(port, { AUTH_SECRET: TEST_AUTH_SECRET, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: "error" }));
+    processes.push(await startChatProcess(port, { SOCKET_TOKEN_PUBLIC_KEY: TEST_SOCKET_PUBLIC_KEY_PEM, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: "error" }));
   }
 }, 90_000);
 

@@ -10,8 +10,9 @@ import { SupportBot } from "./bot/bot.ts";
 import { SlidingWindowLimiter } from "./rate-limit.ts";
 import type { ChatServerConfig } from "./config.ts";
 import { registerChatHandlers } from "./handlers.ts";
-import { originGate, tokenGate } from "./handshake.ts";
+import { dropIfRevoked, originGate, tokenGate } from "./handshake.ts";
 import { consumeNotifications } from "./notifications.ts";
+import { SessionFloors } from "./session-floors.ts";
 import { ChatStore } from "./store.ts";
 import type { ChatIo } from "./types.ts";
 
@@ -29,16 +30,28 @@ export interface ChatServer {
 const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
 /** Typing notices relayed per user and minute; a client emitting more (a flood) is ignored. */
 const TYPING_EVENTS_PER_MINUTE = 120;
+/**
+ * Reconnection attempts while RabbitMQ is away, at most this far apart: a sessions.ended that waited
+ * (in the web app's outbox or in the queue) must reach the sockets within seconds once it is back.
+ */
+const RECONNECT_DELAY_MS = { initial: 250, max: 2_000 };
 
 /**
  * Starts one chat process: an HTTP server with `GET /healthz` and Socket.IO at `/socket.io`, the
  * Postgres adapter (so that several chat processes behave as one), and the RabbitMQ notifications
- * consumer. Sockets are admitted only from allowed origins with a valid "ems-socket" token, and are
- * put in `user:{id}` (and `admins` for administrators) by the server; clients cannot join rooms.
+ * consumer. Sockets are admitted only from allowed origins with a valid "ems-socket" token whose session
+ * version its user's sessions have not left behind (see handshake.ts, session-floors.ts), and are put in
+ * `user:{id}` (and `admins` for administrators) by the server; clients cannot join rooms.
  */
 export async function startChatServer(config: ChatServerConfig, log: Logger = consoleLogger(config.name ?? "chat", config.logLevel)): Promise<ChatServer> {
   const names = queueNames(config.rabbitmq.queuePrefix);
-  const broker = new Broker({ url: config.rabbitmq.url, name: config.name ?? "chat", log, deadLetterQueue: names.deadLetter });
+  const broker = new Broker({
+    url: config.rabbitmq.url,
+    name: config.name ?? "chat",
+    log,
+    deadLetterQueue: names.deadLetter,
+    reconnectDelayMs: config.rabbitmq.reconnectDelayMs ?? RECONNECT_DELAY_MS,
+  });
 
   // Listen first: a taken port then fails start-up before any connection is opened. Socket.IO is
   // attached synchronously right after, so no request arrives in between.
@@ -82,17 +95,20 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     },
   };
 
-  io.use(tokenGate(config.authSecret));
+  const floors = new SessionFloors();
+  io.use(tokenGate(config.socketTokenPublicKey, floors, log));
   io.on("connection", (socket) => {
     const { user } = socket.data;
     void socket.join(userRoom(user.id));
     if (user.role === "admin") void socket.join(ADMINS_ROOM);
     registerChatHandlers(socket, context);
     log.debug(`${user.role} ${user.username} (${user.id}) connected`);
+    // In its rooms now: a sessions.ended handled while this handshake was in flight is caught here.
+    context.track(dropIfRevoked(socket, floors).then(() => undefined));
   });
 
   await broker.onConnect((channel) => declareTopology(channel, names, config.rabbitmq.partitionCount));
-  await consumeNotifications(broker, io, names, config.rabbitmq.prefetch, log);
+  await consumeNotifications(broker, io, names, config.rabbitmq.prefetch, log, floors);
   // Sockets are served while RabbitMQ is unreachable; the broker keeps retrying in the background.
   // (Closed before it ever connected: that is the stop, not an error.)
   const brokerStarted = broker.start().catch((error: unknown) => {

@@ -1,13 +1,13 @@
 // Helpers for the chat tests and the chat benchmark: in-process servers and signed-in socket.io clients.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
 import { io as connect, type Socket } from "socket.io-client";
 import { deleteTopology } from "@ems/messaging";
 import { queueNames } from "@ems/contracts/queues";
-import { signToken, type Role, type TokenAudience, type TokenSubject } from "@ems/auth/tokens";
+import { signApiToken, signSocketToken, type Role, type TokenSubject } from "@ems/auth/tokens";
 import { databaseUrls } from "@ems/db/env";
 import { SOCKET_PATH, type AckResponse, type ClientToServerEvents, type ServerToClientEvents } from "@ems/contracts/socket";
 import type { ChatServerConfig } from "./config.ts";
@@ -15,6 +15,13 @@ import type { ChatServerConfig } from "./config.ts";
 export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export const TEST_ORIGIN = "http://localhost:3000";
+/**
+ * The web app's socket-token key pair, for this test run: tokens are signed with the private key (as the
+ * web app does), the chat servers get the public key only.
+ */
+export const TEST_SOCKET_KEYS = generateKeyPairSync("ed25519");
+export const TEST_SOCKET_PUBLIC_KEY_PEM = TEST_SOCKET_KEYS.publicKey.export({ format: "pem", type: "spki" }).toString();
+/** The web app's AUTH_SECRET of this run: chat never has it; tests use it to make tokens chat must refuse. */
 export const TEST_AUTH_SECRET = randomBytes(32).toString("hex");
 
 /** A fresh queue prefix: every test file (and benchmark run) gets its own RabbitMQ names. */
@@ -40,7 +47,7 @@ export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServe
   return {
     port: 0,
     host: "127.0.0.1",
-    authSecret: TEST_AUTH_SECRET,
+    socketTokenPublicKey: TEST_SOCKET_KEYS.publicKey,
     allowedOrigins: [TEST_ORIGIN],
     adapterDatabaseUrl: databaseUrls.chat,
     ai: { apiKey: undefined, baseUrl: "http://127.0.0.1:9/v1", model: "grok-test", timeoutMs: 1_000, ratePerMinute: 100 },
@@ -52,7 +59,7 @@ export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServe
 }
 
 export function testUser(role: Role, username = `${role}-${randomBytes(3).toString("hex")}`): TokenSubject {
-  return { id: randomUUID(), username, role };
+  return { id: randomUUID(), username, role, sessionVersion: 1 };
 }
 
 export interface ConnectOptions {
@@ -62,8 +69,14 @@ export interface ConnectOptions {
   transports?: ("websocket" | "polling")[];
 }
 
-export function socketToken(user: TokenSubject, audience: TokenAudience = "ems-socket", ttlSeconds?: number): Promise<string> {
-  return signToken(user, audience, TEST_AUTH_SECRET, ttlSeconds);
+/** An "ems-socket" token for `user`, signed as the web app signs it. */
+export function socketToken(user: TokenSubject, ttlSeconds?: number): Promise<string> {
+  return signSocketToken(user, TEST_SOCKET_KEYS.privateKey, ttlSeconds);
+}
+
+/** A REST ("ems-api") token for `user`, as the web app signs it (HS256, AUTH_SECRET): chat must refuse it. */
+export function apiToken(user: TokenSubject): Promise<string> {
+  return signApiToken(user, TEST_AUTH_SECRET);
 }
 
 /** A connected client, or rejects with the `connect_error`. Reconnection is off: tests see every refusal. */

@@ -1,5 +1,5 @@
 import { createHmac, generateKeyPairSync, sign } from "node:crypto";
-import { signToken, TOKEN_ISSUER, type TokenSubject } from "@ems/auth/tokens";
+import { signApiToken, signSocketToken, socketTokenPrivateKey, TOKEN_ISSUER, type TokenSubject } from "@ems/auth/tokens";
 import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "~/env.ts";
 import { GET as trpcGet } from "~/app/api/trpc/[trpc]/route.ts";
@@ -30,10 +30,10 @@ beforeAll(async () => {
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Client A's claims as signToken writes them, with overrides. */
+/** Client A's claims as signApiToken writes them (a new account's session version is 1), with overrides. */
 function claimsOfA(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = nowSeconds();
-  return { username: cast.clientA.username, role: "client", sub: cast.clientA.id, iss: TOKEN_ISSUER, aud: "ems-api", iat: now, exp: now + 3600, ...overrides };
+  return { username: cast.clientA.username, role: "client", sv: 1, sub: cast.clientA.id, iss: TOKEN_ISSUER, aud: "ems-api", iat: now, exp: now + 3600, ...overrides };
 }
 
 /** A JWT MAC'd by hand: any header and claims, with the real secret unless told otherwise. */
@@ -43,6 +43,9 @@ function hmacToken(header: Record<string, unknown>, claims: Record<string, unkno
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A fixture user as a token subject: new accounts start at session version 1. */
+const subjectOf = (viewer: { id: string; username: string; role: TokenSubject["role"] }): TokenSubject => ({ ...viewer, sessionVersion: 1 });
 
 /** Client A's own devices: 200 with a good token, so a 401 below is the token's fault alone. */
 const readDevicesOfA = (token: string) => rest.devicesOfUser(cast.clientA.id, bearer(token));
@@ -69,7 +72,7 @@ describe("the hand-made tokens below are well-formed", () => {
 
 describe("ASVS V9.1.1 — the MAC is checked before any claim is used", () => {
   it("a payload edited to role admin (signature kept) is refused, over REST and tRPC", async () => {
-    const [header, , signature] = (await signToken(cast.clientA, "ems-api", env.AUTH_SECRET)).split(".");
+    const [header, , signature] = (await signApiToken(subjectOf(cast.clientA), env.AUTH_SECRET)).split(".");
     const escalated = `${header}.${base64url(claimsOfA({ role: "admin" }))}.${signature}`;
     await expectUnauthorized(await rest.devicesOfUser(cast.clientB.id, bearer(escalated)));
     expect(await trpcProfileStatus(escalated)).toBe(401);
@@ -77,7 +80,7 @@ describe("ASVS V9.1.1 — the MAC is checked before any claim is used", () => {
   });
 
   it("a payload edited to another user's id (signature kept) is refused", async () => {
-    const [header, , signature] = (await signToken(cast.clientA, "ems-api", env.AUTH_SECRET)).split(".");
+    const [header, , signature] = (await signApiToken(subjectOf(cast.clientA), env.AUTH_SECRET)).split(".");
     const impersonating = `${header}.${base64url(claimsOfA({ sub: cast.clientB.id, username: cast.clientB.username }))}.${signature}`;
     await expectUnauthorized(await rest.devicesOfUser(cast.clientB.id, bearer(impersonating)));
   });
@@ -131,7 +134,7 @@ describe("ASVS V9.1.3 — the key never comes from the token", () => {
 
 describe("ASVS V9.2.1 — the validity period (exp, nbf) is enforced", () => {
   it("an expired token is refused with a message saying so", async () => {
-    const expired = await signToken(cast.clientA, "ems-api", env.AUTH_SECRET, -10);
+    const expired = await signApiToken(subjectOf(cast.clientA), env.AUTH_SECRET, -10);
     expect(await expectUnauthorized(await readDevicesOfA(expired))).toMatch(/expired/);
     expect(await trpcProfileStatus(expired)).toBe(401);
   });
@@ -145,7 +148,7 @@ describe("ASVS V9.2.1 — the validity period (exp, nbf) is enforced", () => {
 
 describe("ASVS V9.2.2 + V9.2.3 — only API tokens issued by EMS for this API are accepted", () => {
   it.each([
-    ["a Socket.IO handshake token (audience ems-socket)", () => signToken(cast.clientA, "ems-socket", env.AUTH_SECRET)],
+    ["a Socket.IO handshake token (audience ems-socket)", () => signSocketToken(subjectOf(cast.clientA), socketTokenPrivateKey(env.SOCKET_TOKEN_PRIVATE_KEY))],
     ["a token without an audience", () => Promise.resolve(hmacToken({ alg: "HS256" }, claimsOfA({ aud: undefined })))],
     ["a token for another audience", () => Promise.resolve(hmacToken({ alg: "HS256" }, claimsOfA({ aud: "another-service" })))],
     ["a token from another issuer", () => Promise.resolve(hmacToken({ alg: "HS256" }, claimsOfA({ iss: "someone-else" })))],
@@ -157,15 +160,15 @@ describe("ASVS V9.2.2 + V9.2.3 — only API tokens issued by EMS for this API ar
 
 describe("ASVS V8.3.1 + V7.4.2 — the token names a user; what that user may do comes from the database", () => {
   it("a validly signed token claiming admin for a client gets a client's rights", async () => {
-    const claimingAdmin: TokenSubject = { ...cast.clientA, role: "admin" };
-    const token = await signToken(claimingAdmin, "ems-api", env.AUTH_SECRET);
+    const claimingAdmin: TokenSubject = { ...subjectOf(cast.clientA), role: "admin" };
+    const token = await signApiToken(claimingAdmin, env.AUTH_SECRET);
     expect((await rest.devicesOfUser(cast.clientB.id, bearer(token))).status).toBe(403);
     expect((await trpcGet(new Request("http://ems.test/api/trpc/users.list", { headers: bearer(token) }))).status).toBe(403);
   });
 
   it("a deleted user's token stops working at once", async () => {
     const user = await createTestUser("client", "gone");
-    const token = await signToken(user, "ems-api", env.AUTH_SECRET);
+    const token = await signApiToken(subjectOf(user), env.AUTH_SECRET);
     expect((await rest.devicesOfUser(user.id, bearer(token))).status).toBe(200);
     await callerFor(cast.admin).users.delete({ id: user.id });
     expect(await expectUnauthorized(await rest.devicesOfUser(user.id, bearer(token)))).toMatch(/no longer exists/);

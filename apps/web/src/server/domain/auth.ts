@@ -1,11 +1,11 @@
 import "server-only";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "@ems/auth/passwords";
-import { DEFAULT_TOKEN_TTL_SECONDS, signToken, verifyToken, type TokenAudience } from "@ems/auth/tokens";
+import { DEFAULT_TOKEN_TTL_SECONDS, signApiToken, signSocketToken, socketTokenPrivateKey, verifyApiToken, type TokenAudience, type TokenSubject } from "@ems/auth/tokens";
 import { authDb } from "@ems/db/auth";
 import { env } from "~/env.ts";
 import { changePasswordInputSchema, loginInputSchema, registerInputSchema } from "~/lib/schemas.ts";
 import { parseInput, unauthorized } from "../errors.ts";
-import { announceSessionsEnded } from "../outbox/start.ts";
+import { recordSessionsEnded, sessionsEndedRecorded } from "../outbox/sessions-ended.ts";
 import type { Viewer } from "../viewer.ts";
 import { reserveSignInAttempt } from "./login-throttle.ts";
 import { createAccount, type UserDto } from "./users.ts";
@@ -53,11 +53,21 @@ export async function currentSessionUser(userId: string, sessionVersion: number)
 /**
  * Sign-out. A session is a signed cookie that cannot be recalled on its own, so signing out moves
  * the user's session version on: every session of theirs ends, including any copy of this cookie
- * taken before. Only a current session can do this (a revoked one's version is already behind).
+ * taken before, and every API or socket token issued to them. Only a current session can do this (a
+ * revoked one's version is already behind). The announcement to chat (sessions.ended) is written to
+ * the auth database's outbox in the same transaction, so it cannot be lost.
  */
 export async function endSessions(userId: string, sessionVersion: number): Promise<void> {
-  const { count } = await authDb.credential.updateMany({ where: { userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
-  if (count > 0) announceSessionsEnded(userId, "signed-out");
+  const ended = await authDb.$transaction(async (tx) => {
+    const [updated] = await tx.credential.updateManyAndReturn({
+      where: { userId, sessionVersion },
+      data: { sessionVersion: { increment: 1 } },
+      select: { sessionVersion: true },
+    });
+    if (updated) await recordSessionsEnded(tx, userId, "signed-out", updated.sessionVersion);
+    return updated !== undefined;
+  });
+  if (ended) sessionsEndedRecorded();
 }
 
 /**
@@ -72,11 +82,13 @@ export async function changeOwnPassword(viewer: Viewer, rawInput: unknown, clien
   if (!credential) throw unauthorized();
   if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) throw unauthorized("The current password is wrong");
   await attempt.succeeded();
-  const updated = await authDb.credential.update({
-    where: { userId: viewer.id },
-    data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },
+  const passwordHash = await hashPassword(input.newPassword);
+  const updated = await authDb.$transaction(async (tx) => {
+    const credentials = await tx.credential.update({ where: { userId: viewer.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
+    await recordSessionsEnded(tx, viewer.id, "password-changed", credentials.sessionVersion);
+    return credentials;
   });
-  announceSessionsEnded(viewer.id, "password-changed");
+  sessionsEndedRecorded();
   return { sessionVersion: updated.sessionVersion };
 }
 
@@ -85,23 +97,44 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
+let socketSigningKey: ReturnType<typeof socketTokenPrivateKey> | undefined;
+
+/**
+ * Issues an API ("ems-api": HS256 with AUTH_SECRET) or socket ("ems-socket": Ed25519 with
+ * SOCKET_TOKEN_PRIVATE_KEY) token to the viewer, bound to their current session version, with the
+ * username and role of the auth database. A viewer whose session version is behind the database's
+ * (signed out, password or role changed meanwhile) or who no longer exists gets 401. A viewer without
+ * a session version (in-process callers such as tests) is given the current one.
+ */
 export async function issueToken(viewer: Viewer, audience: TokenAudience): Promise<IssuedToken> {
+  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
+  if (!credential || (viewer.sessionVersion !== undefined && viewer.sessionVersion !== credential.sessionVersion)) {
+    throw unauthorized("Your session has ended; sign in again");
+  }
+  const subject: TokenSubject = { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
   const ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS[audience];
-  const token = await signToken({ id: viewer.id, username: viewer.username, role: viewer.role }, audience, env.AUTH_SECRET, ttlSeconds);
+  const token =
+    audience === "ems-api"
+      ? await signApiToken(subject, env.AUTH_SECRET, ttlSeconds)
+      : await signSocketToken(subject, (socketSigningKey ??= socketTokenPrivateKey(env.SOCKET_TOKEN_PRIVATE_KEY)), ttlSeconds);
   return { token, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
 }
 
 /**
  * The viewer of a REST request from its `Authorization: Bearer <token>` header (audience "ems-api").
- * The token must be valid and unexpired and its user must still exist; the role is read from the
- * database, so a demoted admin loses admin rights at once.
+ * The token must be valid and unexpired, its user must still exist, and the session version it carries
+ * must still be the user's: a token issued before a sign-out, a password change or a role change is
+ * refused (401), like the sessions those end. The role is read from the database.
  */
 export async function bearerViewer(authorization: string | null): Promise<Viewer> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!match?.[1]) throw unauthorized("Missing Bearer token (Authorization: Bearer <token> from POST /api/auth/login)");
-  const result = await verifyToken(match[1], "ems-api", env.AUTH_SECRET);
+  const result = await verifyApiToken(match[1], env.AUTH_SECRET);
   if (!result.ok) throw unauthorized(result.reason === "expired" ? "The token has expired; sign in again" : "Invalid token");
   const credential = await authDb.credential.findUnique({ where: { userId: result.subject.id } });
   if (!credential) throw unauthorized("The token's user no longer exists");
-  return { id: credential.userId, username: credential.username, role: credential.role };
+  if (credential.sessionVersion !== result.subject.sessionVersion) {
+    throw unauthorized("The token was revoked (signed out, or the password or role changed); sign in again");
+  }
+  return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
 }

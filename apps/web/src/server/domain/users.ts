@@ -6,7 +6,7 @@ import { outboxEventFor } from "@ems/db/device-outbox";
 import { userDb, type Profile } from "@ems/db/user";
 import type { CreateUserInput, UpdateUserInput } from "~/lib/schemas.ts";
 import { badRequest, conflict, isUniqueViolation, notFound } from "../errors.ts";
-import { announceSessionsEnded } from "../outbox/start.ts";
+import { recordSessionsEnded, sessionsEndedRecorded } from "../outbox/sessions-ended.ts";
 import { assertAdmin, assertSelfOrAdmin, type Viewer } from "../viewer.ts";
 
 /**
@@ -132,20 +132,21 @@ export async function updateUser(viewer: Viewer, input: UpdateUserInput): Promis
   const roleChanged = input.role !== undefined && input.role !== before.role;
   if (roleChanged || input.password !== undefined) {
     try {
-      await authDb.credential.update({
-        where: { userId: input.id },
-        data: {
-          role: input.role,
-          passwordHash: input.password === undefined ? undefined : await hashPassword(input.password),
-          sessionVersion: { increment: 1 },
-        },
+      const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+      // The new session version and its announcement to chat (the auth outbox) commit together.
+      await authDb.$transaction(async (tx) => {
+        const credentials = await tx.credential.update({
+          where: { userId: input.id },
+          data: { role: input.role, passwordHash, sessionVersion: { increment: 1 } },
+        });
+        await recordSessionsEnded(tx, input.id, roleChanged ? "role-changed" : "password-changed", credentials.sessionVersion);
       });
     } catch (error) {
       const { name, email, address, role } = before;
       await userDb.profile.update({ where: { id: input.id }, data: { name, email, address, role } });
       throw error;
     }
-    announceSessionsEnded(input.id, roleChanged ? "role-changed" : "password-changed");
+    sessionsEndedRecorded();
   }
   return toDto(after);
 }
@@ -164,8 +165,14 @@ export async function deleteUser(viewer: Viewer, userId: string): Promise<{ id: 
     deviceDb.device.findFirst({ where: { ownerId: userId }, select: { id: true } }),
   ]);
   if (!credential && !profile && !ownedDevice) throw notFound("No such user");
-  await authDb.credential.deleteMany({ where: { userId } });
-  announceSessionsEnded(userId, "deleted");
+  // The deletion and its announcement to chat (the auth outbox) commit together; a rerun that finds
+  // the credentials already gone has nothing more to announce.
+  const announced = await authDb.$transaction(async (tx) => {
+    const { count } = await tx.credential.deleteMany({ where: { userId } });
+    if (count > 0) await recordSessionsEnded(tx, userId, "deleted");
+    return count > 0;
+  });
+  if (announced) sessionsEndedRecorded();
   await userDb.profile.deleteMany({ where: { id: userId } });
   const unassignedDeviceIds = await unassignAllDevicesOf(userId);
   return { id: userId, unassignedDeviceIds };

@@ -10,7 +10,8 @@ import { assignDevice, updateDevice } from "../domain/devices.ts";
 import { createCast, createTestDevice, outboxOf, type Cast } from "../../../test/fixtures.ts";
 import { startTcpProxy } from "../../../test/tcp-proxy.ts";
 import { brokerPublisher } from "./broker-publisher.ts";
-import { OutboxRelay, type OutboxPublisher } from "./relay.ts";
+import { OutboxRelay, type OutboxPublisher, type OutboxRow, type OutboxStore } from "./relay.ts";
+import { deviceOutboxStore } from "./stores.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -20,7 +21,7 @@ beforeAll(async () => {
 });
 
 function relayWith(publisher: OutboxPublisher, batchSize = 100) {
-  return new OutboxRelay({ db: deviceDb, publisher, log: quiet, pollIntervalMs: 50, maxBackoffMs: 200, batchSize });
+  return new OutboxRelay({ store: deviceOutboxStore(), publisher, log: quiet, pollIntervalMs: 50, maxBackoffMs: 200, batchSize });
 }
 
 /** Runs passes until the given devices have no unpublished outbox rows. */
@@ -90,6 +91,34 @@ describe("outbox relay (publishing order and failures)", () => {
   });
 });
 
+describe("outbox relay wake-up", () => {
+  it("poke() runs the next pass at once instead of after the backoff (RabbitMQ is back: what waited goes now)", async () => {
+    let passes = 0;
+    let failing = true;
+    const store: OutboxStore<OutboxRow> = {
+      hasPending: () => Promise.resolve(true),
+      withLock: (pass) => {
+        passes++;
+        return pass({ pending: () => Promise.resolve([{ id: 1n, eventType: "e", payload: {} }]), failed: () => Promise.resolve(), published: () => Promise.resolve() });
+      },
+    };
+    const publisher: OutboxPublisher = { publish: () => (failing ? Promise.reject(new Error("broker away")) : Promise.resolve()) };
+    // After the first failure the relay would wait a minute before trying again.
+    const relay = new OutboxRelay({ store, publisher, log: quiet, pollIntervalMs: 30_000, maxBackoffMs: 60_000 });
+    relay.start();
+    try {
+      await expect.poll(() => relay.status().consecutiveFailures).toBe(1);
+      failing = false;
+      relay.poke();
+      await expect.poll(() => relay.status().consecutiveFailures, { timeout: 1_000 }).toBe(0);
+      expect(passes).toBe(2);
+      expect(relay.status().lastPublishedAt).not.toBeNull();
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 describe("outbox relay with RabbitMQ unreachable, then back", () => {
   const prefix = `t.web.${randomBytes(4).toString("hex")}.`;
   const queue = queueNames(prefix).monitoringSync;
@@ -127,7 +156,7 @@ describe("outbox relay with RabbitMQ unreachable, then back", () => {
     url.port = String(proxy.port);
     const broker = new Broker({ url: url.toString(), name: "web-outbox-test", log: quiet, reconnectDelayMs: { initial: 50, max: 200 } });
     const relay = new OutboxRelay({
-      db: deviceDb,
+      store: deviceOutboxStore(),
       publisher: await brokerPublisher(broker, queue, 300),
       log: quiet,
       pollIntervalMs: 50,

@@ -1,19 +1,49 @@
 import type { Logger } from "@ems/messaging";
-import type { deviceDb as DeviceDbClient, OutboxEvent } from "@ems/db/device";
 
-/** Delivers one outbox row; resolves only once the broker has confirmed it. */
-export interface OutboxPublisher {
-  publish(event: OutboxEvent): Promise<void>;
+/** One row of an outbox table (the device database's or the auth database's): what the relay publishes. */
+export interface OutboxRow {
+  id: bigint;
+  eventType: string;
+  payload: unknown;
 }
 
-export interface OutboxRelayOptions {
-  db: typeof DeviceDbClient;
-  publisher: OutboxPublisher;
+/** Delivers one outbox row; resolves only once the broker has confirmed it. */
+export interface OutboxPublisher<Row extends OutboxRow = OutboxRow> {
+  publish(event: Row): Promise<void>;
+}
+
+/** The rows of one pass, inside the transaction that holds the relay's lock. */
+export interface OutboxBatch<Row extends OutboxRow> {
+  /** Up to `limit` unpublished rows, in id order. */
+  pending(limit: number): Promise<Row[]>;
+  /** Records a failed attempt on a row (it stays pending). */
+  failed(id: bigint, message: string): Promise<void>;
+  /** Stamps rows as published. */
+  published(ids: bigint[]): Promise<void>;
+}
+
+/** One database's outbox table, as the relay needs it (see ./stores.ts). */
+export interface OutboxStore<Row extends OutboxRow> {
+  /** Cheap check outside any transaction, so that an idle relay does not open one every poll. */
+  hasPending(): Promise<boolean>;
+  /**
+   * Runs `pass` in one transaction holding this outbox's advisory lock (pg_try_advisory_xact_lock: of
+   * several web replicas one publishes at a time, which keeps events in order); null when another
+   * relay holds it.
+   */
+  withLock<T>(pass: (batch: OutboxBatch<Row>) => Promise<T>): Promise<T | null>;
+}
+
+export interface OutboxRelayOptions<Row extends OutboxRow> {
+  store: OutboxStore<Row>;
+  publisher: OutboxPublisher<Row>;
   log: Logger;
   pollIntervalMs: number;
   batchSize?: number;
   /** Longest wait between passes after failures (the wait doubles from pollIntervalMs). */
   maxBackoffMs?: number;
+  /** Names this relay in its log lines ("outbox" by default). */
+  name?: string;
 }
 
 export interface OutboxRelayStatus {
@@ -23,27 +53,26 @@ export interface OutboxRelayStatus {
   consecutiveFailures: number;
 }
 
-// pg_try_advisory_xact_lock key: only one relay (of all web replicas) publishes at a time, which keeps
-// the events of a device in order. Any constant unique to this purpose in the device database.
-const RELAY_LOCK_KEY = 7_242_001;
-
 /**
- * The transactional outbox's relay: publishes unpublished rows of the device database's outbox in
- * id order and stamps published_at once the broker has confirmed them. A failed publish stops the
- * pass (later events of the same device must not overtake it); the row's attempts and last_error are
- * recorded and the pass is retried with backoff, so events wait in the database while RabbitMQ is
- * down and flow, in order, once it is back. Delivery is at least once: a crash between the confirm
- * and the commit republishes rows, which monitoring ignores by version.
+ * The transactional outbox's relay, for any outbox table (./stores.ts: the device database's sync
+ * events, the auth database's sessions.ended): publishes unpublished rows in id order and stamps
+ * published_at once the broker has confirmed them. A failed publish stops the pass (later events of
+ * the same device or user must not overtake it); the row's attempts and last_error are recorded and
+ * the pass is retried with backoff, so events wait in the database while RabbitMQ is down and flow, in
+ * order, once it is back — at once when `poke()` is called on the broker's reconnection. Delivery is
+ * at least once: a crash between the confirm and the commit republishes rows, which monitoring ignores
+ * by version and chat by session version.
  */
-export class OutboxRelay {
+export class OutboxRelay<Row extends OutboxRow = OutboxRow> {
   private readonly batchSize: number;
   private readonly maxBackoffMs: number;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private poked = false;
   private readonly state: OutboxRelayStatus = { running: false, lastPublishedAt: null, lastError: null, consecutiveFailures: 0 };
 
-  constructor(private readonly options: OutboxRelayOptions) {
+  constructor(private readonly options: OutboxRelayOptions<Row>) {
     this.batchSize = options.batchSize ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
   }
@@ -58,6 +87,15 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
+  /**
+   * Runs the next pass now instead of after the current wait (e.g. RabbitMQ is back, so the backoff of
+   * the outage need not be waited out); if a pass is running, the next one follows it at once.
+   */
+  poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
   /** Stops polling and waits for the pass in progress to finish. */
   async stop(): Promise<void> {
     this.running = false;
@@ -70,68 +108,60 @@ export class OutboxRelay {
    * published and whether a publish failed.
    */
   async publishPending(): Promise<{ published: number; failed: boolean }> {
-    const { db, publisher } = this.options;
-    // Cheap check first, so an idle relay does not open a transaction every poll.
-    if (!(await db.outboxEvent.findFirst({ where: { publishedAt: null }, select: { id: true } }))) {
-      return { published: 0, failed: false };
-    }
-    return db.$transaction(
-      async (tx) => {
-        const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked`;
-        if (!lock?.locked) return { published: 0, failed: false };
-        const rows = await tx.outboxEvent.findMany({ where: { publishedAt: null }, orderBy: { id: "asc" }, take: this.batchSize });
-        const publishedIds: bigint[] = [];
-        let failed = false;
-        for (const row of rows) {
-          try {
-            await publisher.publish(row);
-            publishedIds.push(row.id);
-          } catch (error) {
-            failed = true;
-            const message = error instanceof Error ? error.message : String(error);
-            this.state.lastError = message;
-            await tx.outboxEvent.update({ where: { id: row.id }, data: { attempts: { increment: 1 }, lastError: message.slice(0, 1000) } });
-            break;
-          }
+    const { store, publisher } = this.options;
+    if (!(await store.hasPending())) return { published: 0, failed: false };
+    const result = await store.withLock(async (batch) => {
+      const rows = await batch.pending(this.batchSize);
+      const publishedIds: bigint[] = [];
+      let failed = false;
+      for (const row of rows) {
+        try {
+          await publisher.publish(row);
+          publishedIds.push(row.id);
+        } catch (error) {
+          failed = true;
+          const message = error instanceof Error ? error.message : String(error);
+          this.state.lastError = message;
+          await batch.failed(row.id, message.slice(0, 1000));
+          break;
         }
-        if (publishedIds.length > 0) {
-          await tx.outboxEvent.updateMany({
-            where: { id: { in: publishedIds } },
-            data: { publishedAt: new Date(), attempts: { increment: 1 }, lastError: null },
-          });
-          this.state.lastPublishedAt = new Date();
-        }
-        return { published: publishedIds.length, failed };
-      },
-      // A batch waits on broker confirms; the publisher's own timeouts keep it well below this.
-      { timeout: 120_000, maxWait: 10_000 },
-    );
+      }
+      if (publishedIds.length > 0) {
+        await batch.published(publishedIds);
+        this.state.lastPublishedAt = new Date();
+      }
+      return { published: publishedIds.length, failed };
+    });
+    return result ?? { published: 0, failed: false };
   }
 
   private async run(): Promise<void> {
     const { log, pollIntervalMs } = this.options;
+    const name = this.options.name ?? "outbox";
     while (this.running) {
+      this.poked = false;
       let delay = pollIntervalMs;
       try {
         const { published, failed } = await this.publishPending();
         if (failed) {
           this.state.consecutiveFailures++;
           delay = Math.min(this.maxBackoffMs, pollIntervalMs * 2 ** this.state.consecutiveFailures);
-          log.warn(`outbox: publishing failed (${this.state.lastError}); ${published} published, retrying in ${delay} ms`);
+          log.warn(`${name}: publishing failed (${this.state.lastError}); ${published} published, retrying in ${delay} ms`);
         } else {
-          if (this.state.consecutiveFailures > 0) log.info("outbox: publishing again");
+          if (this.state.consecutiveFailures > 0) log.info(`${name}: publishing again`);
           this.state.consecutiveFailures = 0;
-          if (published > 0) log.debug(`outbox: published ${published} event(s)`);
+          if (published > 0) log.debug(`${name}: published ${published} event(s)`);
           // A full batch means more may be waiting: go again at once.
           if (published === this.batchSize) delay = 0;
         }
       } catch (error) {
-        // The device database itself is unreachable: keep trying, the events are safe in it.
+        // The outbox's database itself is unreachable: keep trying, the events are safe in it.
         this.state.consecutiveFailures++;
         this.state.lastError = error instanceof Error ? error.message : String(error);
         delay = Math.min(this.maxBackoffMs, pollIntervalMs * 2 ** this.state.consecutiveFailures);
-        log.warn(`outbox: pass failed (${this.state.lastError}); retrying in ${delay} ms`);
+        log.warn(`${name}: pass failed (${this.state.lastError}); retrying in ${delay} ms`);
       }
+      if (this.poked) delay = 0;
       if (this.running && delay > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);

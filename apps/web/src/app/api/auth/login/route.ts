@@ -10,6 +10,7 @@ import { clientIpFrom, jsonRoute, readJsonBody } from "~/server/http.ts";
 export const POST = jsonRoute(async (request: Request) => {
   const user = await authenticate(await readJsonBody(request), clientIpFrom(request.headers));
   const viewer = { id: user.id, username: user.username, role: user.role };
-  const { token, expiresAt } = await issueToken(viewer, "ems-api");
+  // Bound to the session version this sign-in saw: a password change in between voids it.
+  const { token, expiresAt } = await issueToken(user, "ems-api");
   return NextResponse.json({ token, expiresAt: expiresAt.toISOString(), user: viewer });
 });
