@@ -10,6 +10,7 @@ const balancer = await startBalancer({
   rabbitmqUrl: env.RABBITMQ_URL,
   queuePrefix: env.QUEUE_PREFIX,
   partitionCount: env.PARTITION_COUNT,
+  elastic: env.BALANCER_PARTITION_POLL_MS > 0 ? { pollIntervalMs: env.BALANCER_PARTITION_POLL_MS } : undefined,
   prefetch: env.BALANCER_PREFETCH,
   statsIntervalMs: env.BALANCER_STATS_INTERVAL_MS,
   log,

@@ -1,7 +1,9 @@
 /**
- * Monitoring replica: `tsx src/monitoring.ts --partition 0` (or PARTITION_INDEX, or Swarm's TASK_SLOT).
+ * Monitoring replica: `tsx src/monitoring.ts` claims its partition(s) by itself (elastic; Swarm's
+ * TASK_SLOT is only a preference), `--partition i` (or PARTITION_INDEX) pins it to partition i.
  * Settings: see README, "Monitoring".
  */
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { consoleLogger } from "@ems/messaging";
 import { databaseUrls } from "@ems/db/env";
@@ -11,31 +13,39 @@ import { startHeartbeat } from "./shared/heartbeat.ts";
 import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const startupLog = consoleLogger("monitoring", env.LOG_LEVEL);
-function resolvePartitionIndex(): number {
+/** The pinned partition, if any: `--partition i`, else PARTITION_INDEX. */
+function pinnedPartition(): number | undefined {
   const { values } = parseArgs({ options: { partition: { type: "string", short: "p" } } });
   if (values.partition !== undefined) {
     if (!/^\d+$/.test(values.partition)) throw new Error(`--partition must be a non-negative integer, got "${values.partition}"`);
     return Number(values.partition);
   }
-  if (env.PARTITION_INDEX !== undefined) return env.PARTITION_INDEX;
-  if (env.TASK_SLOT !== undefined) return env.TASK_SLOT - 1;
-  throw new Error("which partition? pass --partition i, or set PARTITION_INDEX or TASK_SLOT");
+  return env.PARTITION_INDEX;
 }
 
 const partitionIndex = (() => {
   try {
-    return resolvePartitionIndex();
+    return pinnedPartition();
   } catch (error) {
     return exitOnStartupFailure(startupLog)(error);
   }
 })();
 
-const log = consoleLogger(`monitoring-${partitionIndex}`, env.LOG_LEVEL);
+// Elastic replicas are told apart by a short random id (logs, RabbitMQ connection names, pg_stat_activity).
+const memberId = partitionIndex === undefined ? randomBytes(3).toString("hex") : undefined;
+const log = consoleLogger(`monitoring-${partitionIndex ?? memberId}`, env.LOG_LEVEL);
 const monitoring = await startMonitoring({
   rabbitmqUrl: env.RABBITMQ_URL,
   queuePrefix: env.QUEUE_PREFIX,
   partitionCount: env.PARTITION_COUNT,
   partitionIndex,
+  memberId,
+  elastic: {
+    preferredPartition: env.TASK_SLOT === undefined ? undefined : env.TASK_SLOT - 1,
+    rebalanceIntervalMs: env.MONITORING_REBALANCE_INTERVAL_MS,
+    takeoverGraceMs: env.MONITORING_TAKEOVER_GRACE_MS,
+    drainQuietMs: env.MONITORING_DRAIN_QUIET_MS,
+  },
   databaseUrl: databaseUrls.monitoring,
   databasePoolSize: env.MONITORING_DB_POOL_SIZE,
   prefetch: env.MONITORING_PREFETCH,

@@ -3,10 +3,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * Runs every EMS process on this machine (no Docker): web, balancer, one monitoring replica per
- * partition, chat and the simulator, against the local PostgreSQL and RabbitMQ. Output is prefixed
- * with each process's name; a process that exits on its own is restarted with backoff (as Swarm's
- * restart policy would), and only Ctrl-C (SIGINT) or SIGTERM stops them all, gracefully.
+ * Runs every EMS process on this machine (no Docker): web, balancer, PARTITION_COUNT monitoring
+ * replicas (elastic: they claim the partitions among themselves), chat and the simulator, against the
+ * local PostgreSQL and RabbitMQ. Output is prefixed with each process's name; a process that exits on
+ * its own is restarted with backoff (as Swarm's restart policy would), and only Ctrl-C (SIGINT) or
+ * SIGTERM stops them all, gracefully.
  */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -50,7 +51,8 @@ export function processSpecs(options: LocalRunOptions): ProcessSpec[] {
     },
     { ...worker("chat", "chat"), ready: { url: `http://127.0.0.1:${options.chatPort}/healthz` } },
     worker("balancer", "balancer"),
-    ...Array.from({ length: options.partitionCount }, (_, i) => worker(`monitoring-${i}`, "monitoring", ["--partition", String(i)])),
+    // PARTITION_COUNT replicas; each claims its partition(s) by itself (elastic), as in the Swarm stack.
+    ...Array.from({ length: options.partitionCount }, (_, i) => worker(`monitoring-${i}`, "monitoring")),
     {
       // Replays today from midnight UTC at the given speed, then continues live: the chart fills at once.
       ...worker("simulator", "simulator", [

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsumeMessage } from "amqplib";
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import { DEAD_LETTER_SOURCE_HEADER, queueNames } from "@ems/contracts/queues";
 import { partitionOf } from "@ems/hashing";
+import { declareTopology, deleteTopology } from "@ems/messaging";
 import { QueueProbe, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startBalancer, type RunningBalancer } from "./balancer.ts";
 
@@ -82,5 +83,63 @@ describe("balancer", () => {
     await eventually("the valid reading forwarded", () => total(partitions) === forwardedBefore + 1);
     expect(partitions[partitionOf(deviceId, PARTITIONS)]!.at(-1)!.content.toString()).toBe(JSON.stringify(valid));
     await eventually("dead letters counted", () => balancer.counts().deadLettered === invalid.length);
+  });
+});
+
+/**
+ * Elastic partitions, the balancer's side, with stand-in replicas: plain consumers on
+ * monitoring.sync.queue (what makes a replica count as live) and on the partition queues.
+ */
+describe("balancer following the live monitoring replicas", () => {
+  const elasticNames = queueNames(uniqueQueuePrefix("balancer-elastic"));
+  let connection: ChannelModel;
+  let channel: Channel;
+  let elastic: RunningBalancer;
+  const consume = async (queue: string) => (await channel.consume(queue, (m) => m && channel.ack(m))).consumerTag;
+
+  beforeAll(async () => {
+    connection = await amqp.connect(testEnv.RABBITMQ_URL);
+    channel = await connection.createChannel();
+    await declareTopology(channel, elasticNames, 4);
+  });
+
+  afterAll(async () => {
+    await elastic.stop();
+    await deleteTopology(channel, elasticNames, 4);
+    await connection.close();
+  });
+
+  it("switches up only as far as partition queues have a consumer, down at once, and keeps n while no replica is live", async () => {
+    const sync = [await consume(elasticNames.monitoringSync), await consume(elasticNames.monitoringSync)];
+    await consume(elasticNames.partition(0));
+    await consume(elasticNames.partition(1));
+    elastic = await startBalancer({
+      rabbitmqUrl: testEnv.RABBITMQ_URL,
+      queuePrefix: elasticNames.sensorData.replace("sensor.data.queue", ""),
+      partitionCount: 1,
+      elastic: { pollIntervalMs: 100 },
+      prefetch: 100,
+      statsIntervalMs: 0,
+      log: testLogger,
+    });
+    // Two replicas live at start: it starts with 2, not with PARTITION_COUNT (1 here).
+    expect(elastic.partitionCount()).toBe(2);
+
+    // A third replica counts as live but sensor.queue.2 has no consumer yet: no switch.
+    sync.push(await consume(elasticNames.monitoringSync));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(elastic.partitionCount()).toBe(2);
+    const partition2 = await consume(elasticNames.partition(2));
+    await eventually("3 partitions", () => elastic.partitionCount() === 3, 5_000);
+
+    // That replica goes: down at once, even though sensor.queue.2 still has a consumer (draining).
+    await channel.cancel(sync.pop()!);
+    await eventually("2 partitions", () => elastic.partitionCount() === 2, 5_000);
+    await channel.cancel(partition2);
+
+    // No replica at all (RabbitMQ counts none): n stays, readings wait in the durable queues.
+    for (const tag of sync) await channel.cancel(tag);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(elastic.partitionCount()).toBe(2);
   });
 });

@@ -2,12 +2,19 @@ import { parseMeasurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { partitionOf } from "@ems/hashing";
 import { Broker, declareTopology, type Logger } from "@ems/messaging";
+import { QueueStats, liveReplicaCount } from "../monitoring/queue-stats.ts";
 
 export interface BalancerConfig {
   rabbitmqUrl: string;
   queuePrefix: string;
-  /** N: readings go to sensor.queue.0 .. N-1. */
+  /** N: readings go to sensor.queue.0 .. N-1 — always, or (elastic) until the live count is known. */
   partitionCount: number;
+  /**
+   * Elastic partitions: every `pollIntervalMs` the balancer reads the live partition count from
+   * RabbitMQ (the monitoring replicas consuming monitoring.sync.queue) and spreads over that many
+   * partitions. Without it, N is fixed.
+   */
+  elastic?: { pollIntervalMs: number };
   /** Readings held unacknowledged at once; forwards are confirmed concurrently up to this many. */
   prefetch: number;
   /** How often per-partition counts are logged; 0 turns the log off. */
@@ -23,6 +30,8 @@ export interface BalancerCounts {
 
 export interface RunningBalancer {
   counts(): BalancerCounts;
+  /** The partition count readings are forwarded over now. */
+  partitionCount(): number;
   /** Connected to RabbitMQ (for the container's health check). */
   healthy(): boolean;
   /** Stops consuming, waits until every in-flight reading is forwarded (confirmed) and acked, closes. */
@@ -34,17 +43,31 @@ export interface RunningBalancer {
  * unchanged, to the partition queue of its device (consistent hashing), acknowledging it only after
  * RabbitMQ confirmed the forward. Invalid readings go to the dead-letter queue with the reason. A
  * forward that fails (broker unreachable) throws, so the reading is requeued and tried again.
+ *
+ * Elastic: the partition count follows the live monitoring replicas (see `follow`); each reading is
+ * routed with the count of the moment, so once the count changed no reading goes to a partition ≥ n.
  */
 export async function startBalancer(config: BalancerConfig): Promise<RunningBalancer> {
-  const { log, partitionCount } = config;
+  const { log } = config;
   const names = queueNames(config.queuePrefix);
-  const partitionQueues = Array.from({ length: partitionCount }, (_, i) => names.partition(i));
+  let partitionCount = config.partitionCount;
   const counts: BalancerCounts = { forwarded: new Array<number>(partitionCount).fill(0), deadLettered: 0 };
 
   // The connection name carries the queue prefix, so each environment's connections are told apart.
   const broker = new Broker({ url: config.rabbitmqUrl, name: `${config.queuePrefix}balancer`, log, deadLetterQueue: names.deadLetter });
-  await broker.onConnect((channel) => declareTopology(channel, names, partitionCount));
+  await broker.onConnect((channel) => declareTopology(channel, names, config.partitionCount));
   await broker.start();
+
+  let follower: Follower | undefined;
+  if (config.elastic) {
+    follower = follow(config, names, log, () => partitionCount, (next) => {
+      partitionCount = next;
+      while (counts.forwarded.length < next) counts.forwarded.push(0);
+    });
+    // Start with the live count if there is one already, rather than with PARTITION_COUNT.
+    await follower.poll();
+  }
+
   await broker.consume(names.sensorData, { prefetch: config.prefetch }, async (delivery) => {
     const parsed = parseMeasurement(delivery.body);
     if (!parsed.ok) {
@@ -53,34 +76,108 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
       return;
     }
     const partition = partitionOf(parsed.measurement.deviceId, partitionCount);
-    await broker.sendToQueue(partitionQueues[partition]!, delivery.body);
+    await broker.sendToQueue(names.partition(partition), delivery.body);
     delivery.ack();
     counts.forwarded[partition]!++;
   });
-  log.info(`forwarding ${names.sensorData} to ${partitionQueues.join(", ")}`);
+  log.info(`forwarding ${names.sensorData} to ${describePartitions(names, partitionCount)}${config.elastic ? " (elastic: following the live monitoring replicas)" : ""}`);
+  follower?.start();
 
-  const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, partitionQueues, config.statsIntervalMs, log) : () => {};
+  const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, names, config.statsIntervalMs, log) : () => {};
 
   return {
     counts: () => ({ forwarded: [...counts.forwarded], deadLettered: counts.deadLettered }),
+    partitionCount: () => partitionCount,
     healthy: () => broker.isConnected,
     async stop() {
       stopStatsLog();
+      await follower?.stop();
       await broker.close();
       log.info(`stopped; forwarded ${counts.forwarded.join(" / ")}, dead-lettered ${counts.deadLettered}`);
     },
   };
 }
 
+const describePartitions = (names: ReturnType<typeof queueNames>, n: number) =>
+  n === 1 ? names.partition(0) : `${names.partition(0)} .. ${names.partition(n - 1)}`;
+
+interface Follower {
+  /** One look at the live count; never throws. */
+  poll(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows the live partition count r (liveReplicaCount: replicas consuming monitoring.sync.queue; a
+ * replica consumes it only once it consumes its partition queue):
+ * - r < n: switch down to r at once. The replicas drain partitions ≥ r before they let them go.
+ * - r > n: switch up only as far as partition queues n, n+1, … already have a consumer, so readings
+ *   never wait in a partition no replica has claimed yet.
+ * - r = 0 (no replica, or RabbitMQ does not answer): keep n; readings wait in the durable queues.
+ * Jump consistent hashing moves about 1/(n+1) of the devices from n to n+1, and back.
+ */
+function follow(config: BalancerConfig, names: ReturnType<typeof queueNames>, log: Logger, current: () => number, switchTo: (n: number) => void): Follower {
+  const stats = new QueueStats(config.rabbitmqUrl, `${config.queuePrefix}balancer-stats`, log);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let warnedNoReplica = false;
+
+  const check = async () => {
+    const replicas = await liveReplicaCount(stats, names);
+    const n = current();
+    if (replicas === 0) {
+      if (!warnedNoReplica) log.warn(`no monitoring replica is live; keeping ${n} partition(s) until one is`);
+      warnedNoReplica = true;
+      return;
+    }
+    warnedNoReplica = false;
+    let next = n;
+    if (replicas < n) next = replicas;
+    else while (next < replicas && ((await stats.counts(names.partition(next)))?.consumers ?? 0) > 0) next++;
+    if (next === n) return;
+    switchTo(next);
+    log.info(`partition count ${n} → ${next} (${replicas} live monitoring replica(s)): forwarding to ${describePartitions(names, next)}`);
+  };
+  const poll = async () => {
+    try {
+      await check();
+    } catch (error) {
+      log.debug(`live partition count not read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = poll().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, config.elastic!.pollIntervalMs);
+    timer.unref();
+  };
+  return {
+    poll,
+    start: schedule,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await stats.close();
+    },
+  };
+}
+
 /** Logs the readings forwarded per partition queue in each interval (only intervals with traffic). */
-function logCountsPeriodically(counts: BalancerCounts, queues: string[], intervalMs: number, log: Logger): () => void {
+function logCountsPeriodically(counts: BalancerCounts, names: ReturnType<typeof queueNames>, intervalMs: number, log: Logger): () => void {
   let previous: BalancerCounts = { forwarded: [...counts.forwarded], deadLettered: counts.deadLettered };
   const timer = setInterval(() => {
-    const forwarded = counts.forwarded.map((n, i) => n - previous.forwarded[i]!);
+    const forwarded = counts.forwarded.map((n, i) => n - (previous.forwarded[i] ?? 0));
     const deadLettered = counts.deadLettered - previous.deadLettered;
     previous = { forwarded: [...counts.forwarded], deadLettered: counts.deadLettered };
     if (forwarded.every((n) => n === 0) && deadLettered === 0) return;
-    const perQueue = queues.map((queue, i) => `${queue}=${forwarded[i]}`).join(" ");
+    const perQueue = forwarded.map((n, i) => `${names.partition(i)}=${n}`).join(" ");
     log.info(`last ${intervalMs / 1000} s: ${perQueue} dead-lettered=${deadLettered}`);
   }, intervalMs);
   timer.unref();

@@ -10,6 +10,11 @@ export const balancerEnv = createEnv({
     ...sharedEnvSchema,
     /** Unacknowledged readings the balancer holds; its forwards are confirmed concurrently up to this many. */
     BALANCER_PREFETCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    /**
+     * How often the balancer reads the live partition count (monitoring replicas consuming
+     * monitoring.sync.queue) from RabbitMQ; 0 fixes the count at PARTITION_COUNT.
+     */
+    BALANCER_PARTITION_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
     /** Interval of the per-partition count log line; 0 disables it. */
     BALANCER_STATS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
   },

@@ -13,10 +13,16 @@ const count = (min: number, max: number, fallback: number) => z.coerce.number().
 export const monitoringEnv = createEnv({
   server: {
     ...sharedEnvSchema,
-    /** The partition this replica consumes; `--partition i` overrides it. */
+    /** Pins the replica to this one partition (tests, benchmarks); `--partition i` does the same. Unset: elastic. */
     PARTITION_INDEX: z.coerce.number().int().min(0).optional(),
-    /** Swarm's {{.Task.Slot}} (1-based): partition = slot - 1 when neither --partition nor PARTITION_INDEX is given. */
+    /** Swarm's {{.Task.Slot}} (1-based): an elastic replica claims partition slot - 1 first, if it is free. */
     TASK_SLOT: z.coerce.number().int().min(1).optional(),
+    /** How often an elastic replica looks at who holds which partition. */
+    MONITORING_REBALANCE_INTERVAL_MS: count(100, 60_000, 1_000),
+    /** A replica that has a partition in use waits this long before taking over a free one. */
+    MONITORING_TAKEOVER_GRACE_MS: count(0, 600_000, 3_000),
+    /** A partition no longer in use is released once its queue was empty and quiet for this long. */
+    MONITORING_DRAIN_QUIET_MS: count(0, 600_000, 5_000),
     MONITORING_PREFETCH: count(1, 10_000, 1_000),
     MONITORING_BATCH_SIZE: count(1, 5_000, 500),
     MONITORING_BATCH_CONCURRENCY: count(1, 16, 1),

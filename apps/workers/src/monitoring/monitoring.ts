@@ -2,18 +2,46 @@ import { parseMeasurement, type Measurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { deviceSyncEventSchema, type DeviceSyncEvent } from "@ems/contracts/sync";
 import { Broker, declareTopology, type Delivery, type Logger } from "@ems/messaging";
+import { randomBytes } from "node:crypto";
 import { BatchQueue } from "./batch-queue.ts";
 import { createPool, isDataError } from "./database.ts";
 import { ingestReadings, type IngestResult } from "./ingest.ts";
 import { Notifier } from "./notifier.ts";
+import { PartitionLocks } from "./partition-locks.ts";
+import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
+import { QueueStats } from "./queue-stats.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
+
+/** How an elastic replica claims, takes over and releases partitions (README: "Elastic partitions"). */
+export interface ElasticOptions {
+  /** Claimed first if free (Swarm: TASK_SLOT - 1). */
+  preferredPartition?: number;
+  /** How often the replica looks at who holds which partition. */
+  rebalanceIntervalMs: number;
+  /** A replica that already has a partition in use waits this long before taking over a free one. */
+  takeoverGraceMs: number;
+  /** A partition no longer in use is released once its queue was empty and quiet for this long. */
+  drainQuietMs: number;
+}
+
+export const DEFAULT_ELASTIC_OPTIONS: ElasticOptions = { rebalanceIntervalMs: 1_000, takeoverGraceMs: 3_000, drainQuietMs: 5_000 };
 
 export interface MonitoringConfig {
   rabbitmqUrl: string;
   queuePrefix: string;
+  /**
+   * PARTITION_COUNT. Pinned: N, partitionIndex must be below it. Elastic: the count the balancer starts
+   * with; partition queues below it are always looked after for leftover readings.
+   */
   partitionCount: number;
-  /** This replica consumes sensor.queue.{partitionIndex} only. */
-  partitionIndex: number;
+  /**
+   * Pinned: this replica consumes sensor.queue.{partitionIndex} only, takes no lock and no part in
+   * claiming (tests and benchmarks). Undefined: elastic, it claims partitions (see `elastic`).
+   */
+  partitionIndex?: number;
+  elastic?: Partial<ElasticOptions>;
+  /** Names this replica in logs, connection names and pg_stat_activity (elastic; default random). */
+  memberId?: string;
   databaseUrl: string;
   databasePoolSize: number;
   /** Unacknowledged readings held at once; should be about 2 × batchSize so one batch fills while another commits. */
@@ -45,6 +73,8 @@ export interface MonitoringCounts {
 
 export interface RunningMonitoring {
   counts(): MonitoringCounts;
+  /** The partition queues this replica consumes now (pinned: always its one). */
+  partitions(): number[];
   /** Both RabbitMQ connections up (for the container's health check). */
   healthy(): boolean;
   /** Stops consuming, lets in-flight batches commit and ack, sends pending notifications, closes. */
@@ -54,30 +84,36 @@ export interface RunningMonitoring {
 type ReadingResult = { outcome: "recorded" } | { outcome: "unknown-device" } | { outcome: "rejected"; reason: string };
 
 /**
- * A monitoring replica: adds the readings of its partition to hourly totals exactly once, raises
+ * A monitoring replica: adds the readings of its partition(s) to hourly totals exactly once, raises
  * over-limit alerts, keeps the device copy in sync, and notifies chat (see Notifier).
  *
- * Two RabbitMQ connections: one consumes (and dead-letters), one publishes notifications, so that on
+ * Elastic (the default): claims partitions through PartitionManager, one RabbitMQ connection per
+ * partition queue it consumes (so one can be given up alone) and one for monitoring.sync.queue, whose
+ * consumer is what makes it count as a live replica. Pinned (`partitionIndex`): one connection consumes
+ * its partition and the sync queue. Either way a separate connection publishes notifications, so that on
  * shutdown the consumers can be drained completely while notifications can still be sent.
  */
 export async function startMonitoring(config: MonitoringConfig): Promise<RunningMonitoring> {
   const { log } = config;
-  if (!Number.isInteger(config.partitionIndex) || config.partitionIndex < 0 || config.partitionIndex >= config.partitionCount) {
-    throw new Error(`partition index ${config.partitionIndex} is outside 0..${config.partitionCount - 1}`);
+  const pinned = config.partitionIndex;
+  if (pinned !== undefined && (!Number.isInteger(pinned) || pinned < 0 || pinned >= config.partitionCount)) {
+    throw new Error(`partition index ${pinned} is outside 0..${config.partitionCount - 1}`);
   }
   const names = queueNames(config.queuePrefix);
-  const partitionQueue = names.partition(config.partitionIndex);
   const counts: MonitoringCounts = { counted: 0, duplicates: 0, deadLettered: 0, batches: 0, syncApplied: 0, syncStale: 0 };
-  const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${config.partitionIndex}`, log);
+  const member = pinned !== undefined ? String(pinned) : (config.memberId ?? randomBytes(3).toString("hex"));
+  const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log);
 
   // Connection names carry the queue prefix, so each environment's connections are told apart.
-  const name = `${config.queuePrefix}monitoring-${config.partitionIndex}`;
+  const name = `${config.queuePrefix}monitoring-${member}`;
+  const topology = (broker: Broker, partition?: number) =>
+    broker.onConnect(async (channel) => {
+      await declareTopology(channel, names, config.partitionCount);
+      if (partition !== undefined && partition >= config.partitionCount) await channel.assertQueue(names.partition(partition), { durable: true });
+    });
   const publisher = new Broker({ url: config.rabbitmqUrl, name: `${name}-notifications`, log });
-  const consumer = new Broker({ url: config.rabbitmqUrl, name, log, deadLetterQueue: names.deadLetter });
-  for (const broker of [publisher, consumer]) {
-    await broker.onConnect((channel) => declareTopology(channel, names, config.partitionCount));
-  }
-  await Promise.all([publisher.start(), consumer.start()]);
+  await topology(publisher);
+  await publisher.start();
   const notifier = new Notifier(publisher, { exchange: names.notificationsExchange, consumptionIntervalMs: config.consumptionUpdateIntervalMs, log });
 
   /** Commits one batch; a batch the database rejects as data is split so only the bad reading is refused. */
@@ -112,7 +148,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     counts.deadLettered++;
   };
 
-  await consumer.consume(partitionQueue, { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, async (delivery) => {
+  const handleReading = async (delivery: Delivery) => {
     const parsed = parseMeasurement(delivery.body);
     if (!parsed.ok) return deadLetter(delivery, parsed.reason);
     let result: ReadingResult;
@@ -125,9 +161,27 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     }
     if (result.outcome === "recorded") delivery.ack();
     else await deadLetter(delivery, result.outcome === "unknown-device" ? "unknown device" : result.reason);
-  });
+  };
 
-  await consumer.consume(names.monitoringSync, { prefetch: config.syncPrefetch, retryDelayMs: config.retryDelayMs }, async (delivery) => {
+  /**
+   * One connection per partition queue consumed, so that a partition can be given up (its consumer
+   * cancelled, its in-flight readings committed and acked) while the others go on.
+   */
+  const startPartitionConsumer = (partition: number, onDelivery: () => void = () => {}): PartitionConsumer => {
+    const broker = new Broker({ url: config.rabbitmqUrl, name: `${name}-p${partition}`, log, deadLetterQueue: names.deadLetter });
+    const ready = (async () => {
+      await topology(broker, partition);
+      await broker.consume(names.partition(partition), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, (delivery) => {
+        onDelivery();
+        return handleReading(delivery);
+      });
+      await broker.start();
+    })();
+    ready.catch(() => undefined);
+    return { ready, stop: () => broker.close(), connected: () => broker.isConnected };
+  };
+
+  const handleSync = async (delivery: Delivery) => {
     const event = parseSyncEvent(delivery.body);
     if (!event.ok) return deadLetter(delivery, event.reason);
     try {
@@ -140,17 +194,74 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       return deadLetter(delivery, `database rejected the event: ${error.message}`);
     }
     delivery.ack();
-  });
-  log.info(`consuming ${partitionQueue} and ${names.monitoringSync}`);
+  };
+
+  // The partition(s) first: a replica counts as live (its monitoring.sync.queue consumer, which the
+  // balancer counts) only once it consumes a partition queue.
+  let first: number;
+  let manager: PartitionManager | undefined;
+  let stats: QueueStats | undefined;
+  let consumer: Broker;
+  if (pinned !== undefined) {
+    // Pinned: one connection consumes the partition and the sync queue, as before elastic partitions.
+    consumer = new Broker({ url: config.rabbitmqUrl, name, log, deadLetterQueue: names.deadLetter });
+    await topology(consumer);
+    await consumer.start();
+    await consumer.consume(names.partition(pinned), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, handleReading);
+    first = pinned;
+  } else {
+    const elastic = { ...DEFAULT_ELASTIC_OPTIONS, ...config.elastic };
+    stats = new QueueStats(config.rabbitmqUrl, `${name}-stats`, log);
+    const locks = new PartitionLocks({
+      databaseUrl: config.databaseUrl,
+      queuePrefix: config.queuePrefix,
+      applicationName: `ems-monitoring-${member}-locks`,
+      preferredPartition: elastic.preferredPartition,
+      log,
+    });
+    manager = new PartitionManager({
+      locks,
+      stats,
+      names,
+      expectedPartitionCount: config.partitionCount,
+      preferredPartition: elastic.preferredPartition,
+      intervalMs: elastic.rebalanceIntervalMs,
+      takeoverGraceMs: elastic.takeoverGraceMs,
+      drainQuietMs: elastic.drainQuietMs,
+      log,
+      startConsumer: startPartitionConsumer,
+    });
+    try {
+      first = await manager.join();
+    } catch (error) {
+      await manager.stop().catch(() => undefined);
+      await stats.close();
+      throw error;
+    }
+    consumer = new Broker({ url: config.rabbitmqUrl, name: `${name}-sync`, log, deadLetterQueue: names.deadLetter });
+    await topology(consumer);
+    await consumer.start();
+  }
+  await consumer.consume(names.monitoringSync, { prefetch: config.syncPrefetch, retryDelayMs: config.retryDelayMs }, handleSync);
+  // Swarm's check and the local runner's readiness look for this line.
+  log.info(`consuming ${names.partition(first)} and ${names.monitoringSync}`);
+  manager?.start();
 
   const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, config.statsIntervalMs, log) : () => {};
 
   return {
     counts: () => ({ ...counts }),
-    healthy: () => consumer.isConnected && publisher.isConnected,
+    partitions: () => (manager ? manager.partitions() : [first]),
+    healthy: () => publisher.isConnected && consumer.isConnected && (manager?.connected() ?? true),
     async stop() {
       stopStatsLog();
+      // No longer counted as live first (its sync consumer goes): the balancer stops sending to this
+      // replica's partitions within its poll interval, and the other replicas drain what is left in
+      // them once the locks are released, exactly as after a crash.
+      await manager?.halt();
       await consumer.close();
+      await manager?.stop();
+      await stats?.close();
       await notifier.close();
       await publisher.close();
       await pool.end();

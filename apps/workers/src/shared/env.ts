@@ -6,7 +6,12 @@ import { z } from "zod";
  */
 export const sharedEnvSchema = {
   RABBITMQ_URL: z.url().default("amqp://guest:guest@127.0.0.1:5672"),
-  /** Number of monitoring partitions (sensor.queue.0 .. N-1): read by the balancer and by monitoring. */
+  /**
+   * Expected number of monitoring partitions (sensor.queue.0 .. N-1), i.e. of replicas: the count the
+   * balancer starts with until it sees the live replicas (then it follows them), the partition queues
+   * monitoring always checks for leftovers, and the replicas the local runner and the Swarm stack start.
+   * With a pinned balancer (BALANCER_PARTITION_POLL_MS=0) or pinned replicas (--partition), the fixed N.
+   */
   PARTITION_COUNT: z.coerce.number().int().min(1).max(64).default(2),
   /** Prefix for every queue and exchange name. Empty in production; tests set one per run. */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(""),

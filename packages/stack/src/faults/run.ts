@@ -2,6 +2,8 @@
 // replicas as processes), RabbitMQ and PostgreSQL on this machine, while a known stream of readings
 // flows; stored hourly totals and alerts are then compared with what was published. Restarts RabbitMQ
 // and stops PostgreSQL for 10 s: run it alone. Last line: one JSON object with every scenario's figures.
+// The scale scenarios (scaling.ts: monitoring 2→3→2 under load) touch neither service:
+// `npm run test:faults -w @ems/stack -- --only scale` runs just those.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,12 +13,15 @@ import { consoleLogger } from "@ems/messaging";
 import type { ScenarioResult } from "./scenarios.ts";
 
 // --only <text>: run just the scenarios whose name contains it (e.g. while others use the broker).
+// Pass it to this workspace's script (`npm run test:faults -w @ems/stack -- --only scale`): through the
+// root script npm 11 takes `--only` as a setting of its own and drops it, and every scenario runs.
 const { values: args } = parseArgs({ options: { only: { type: "string" } } });
 const selected = (name: string) => args.only === undefined || name.includes(args.only);
 
 const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
 const log = consoleLogger("faults", "info");
 const logFile = path.join(mkdtempSync(path.join(tmpdir(), "ems-faults-")), "processes.log");
+log.info(args.only === undefined ? "every scenario (restarts RabbitMQ, stops PostgreSQL)" : `only the scenarios whose name contains "${args.only}"`);
 
 const urls = await createTestDatabases("faults");
 // The relay scenario uses @ems/db's device client in this process: point it at the test database
@@ -24,6 +29,7 @@ const urls = await createTestDatabases("faults");
 // eslint-disable-next-line no-restricted-properties -- test harness wiring, before any env module loads
 process.env.DEVICE_DATABASE_URL = urls.device;
 const { runOutboxScenario, runStreamScenarios, quietLogger } = await import("./scenarios.ts");
+const { runScaleScenarios } = await import("./scaling.ts");
 
 const ctx = {
   rabbitmqUrl: RABBITMQ_URL,
@@ -47,12 +53,14 @@ const results: ScenarioResult[] = [];
 const report = (r: ScenarioResult) => {
   results.push(r);
   log.info(
-    `${r.passed ? "PASS" : "FAIL"} ${r.name}: published ${r.published}, counted ${r.counted}, lost ${r.lost}, duplicated ${r.duplicated}, recovered in ${r.recoverySeconds} s — ${r.notes.join("; ")}`,
+    `${r.passed ? "PASS" : "FAIL"} ${r.name}: published ${r.published}, counted ${r.counted}, lost ${r.lost}, duplicated ${r.duplicated}, recovered in ${r.recoverySeconds} s — ${r.notes.join("; ")}` +
+      (r.figures ? ` — ${JSON.stringify(r.figures)}` : ""),
   );
 };
 try {
   for await (const result of runStreamScenarios(ctx, selected)) report(result);
   if (selected("outbox")) report(await runOutboxScenario(ctx));
+  for await (const result of runScaleScenarios(ctx, selected)) report(result);
 } catch (error) {
   log.error(`harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
@@ -65,7 +73,7 @@ const passed = results.filter((r) => r.passed).length;
 console.log(`${passed} passed, ${results.length - passed} failed`);
 console.log(
   JSON.stringify({
-    scenarios: results.map(({ name, passed, published, counted, lost, duplicated, recoverySeconds }) => ({
+    scenarios: results.map(({ name, passed, published, counted, lost, duplicated, recoverySeconds, figures }) => ({
       name,
       passed,
       published,
@@ -73,6 +81,7 @@ console.log(
       lost,
       duplicated,
       recoverySeconds,
+      ...(figures ? { figures } : {}),
     })),
     lost: results.reduce((sum, r) => sum + r.lost, 0),
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),

@@ -27,6 +27,8 @@ export interface ScenarioResult {
   recoverySeconds: number;
   /** What else was checked, in words (dead letters, clean stops, owners). */
   notes: string[];
+  /** Scenario-specific measurements (e.g. how long the balancer took to use a new partition count). */
+  figures?: Record<string, number>;
 }
 
 export interface FaultContext {
@@ -39,7 +41,7 @@ export interface FaultContext {
 }
 
 /** Readings start two days ago at midnight UTC: well inside the accepted range, crossing hour boundaries. */
-function streamStart(): number {
+export function streamStart(): number {
   const today = new Date();
   return Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - 2);
 }
@@ -49,7 +51,7 @@ const READINGS_PER_DEVICE = 30; // 5 hours of readings per device
 const RATE_PER_SECOND = 600;
 const RECOVERY_TIMEOUT_MS = 90_000;
 
-interface Harness {
+export interface Harness {
   names: QueueNames;
   plane: DataPlane;
   broker: Broker;
@@ -57,14 +59,14 @@ interface Harness {
   close(): Promise<void>;
 }
 
-/** A fresh queue prefix, topology and data plane for one scenario. */
-async function harness(ctx: FaultContext, scenario: string): Promise<Harness> {
+/** A fresh queue prefix, topology (`partitions` partition queues) and data plane for one scenario. */
+export async function harness(ctx: FaultContext, scenario: string, partitions = 2, extraEnv: NodeJS.ProcessEnv = {}): Promise<Harness> {
   const slug = scenario.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
   const prefix = `faults.${slug}.${randomBytes(3).toString("hex")}.`;
   const names = queueNames(prefix);
-  const env = { ...ctx.env, QUEUE_PREFIX: prefix };
+  const env = { ...ctx.env, ...extraEnv, QUEUE_PREFIX: prefix };
   const broker = new Broker({ url: ctx.rabbitmqUrl, name: `faults-${slug}`, log: ctx.log, reconnectDelayMs: { initial: 100, max: 1_000 } });
-  await broker.onConnect((channel) => declareTopology(channel, names, 2));
+  await broker.onConnect((channel) => declareTopology(channel, names, partitions));
   await broker.start();
   const plane = new DataPlane({ env, logFile: ctx.logFile });
   return {
@@ -73,7 +75,7 @@ async function harness(ctx: FaultContext, scenario: string): Promise<Harness> {
     broker,
     env,
     async close() {
-      await broker.onConnect((channel) => deleteTopology(channel, names, 2)).catch(() => undefined);
+      await broker.onConnect((channel) => deleteTopology(channel, names, partitions)).catch(() => undefined);
       await broker.close();
     },
   };
@@ -237,10 +239,11 @@ export async function runOutboxScenario(ctx: FaultContext): Promise<ScenarioResu
   // The web app's own relay and publisher (plain modules, no Next.js runtime needed).
   const { OutboxRelay } = await import("../../../../apps/web/src/server/outbox/relay.ts");
   const { brokerPublisher } = await import("../../../../apps/web/src/server/outbox/broker-publisher.ts");
+  const { deviceOutboxStore } = await import("../../../../apps/web/src/server/outbox/stores.ts");
   const relayBroker = new Broker({ url: ctx.rabbitmqUrl, name: "faults-outbox-relay", log: ctx.log, reconnectDelayMs: { initial: 100, max: 1_000 } });
   void relayBroker.start();
   const relay = new OutboxRelay({
-    db: deviceDb,
+    store: deviceOutboxStore(),
     publisher: await brokerPublisher(relayBroker, h.names.monitoringSync),
     log: ctx.log,
     pollIntervalMs: 100,

@@ -32,23 +32,40 @@ export interface SystemOptions {
   logFile: string;
 }
 
-export type WorkerName = "balancer" | "monitoring-0" | "monitoring-1";
+/**
+ * "balancer"; "monitoring-0" and "monitoring-1" are replicas pinned to their partition (`--partition`);
+ * any other name starting with "monitoring" is an elastic replica (claims its partitions, as in production).
+ */
+export type WorkerName = "balancer" | "monitoring-0" | "monitoring-1" | `monitoring-${string}`;
 
-/** The data plane as real processes: one balancer and two monitoring replicas, restartable one by one. */
+/** One line of a worker's output, as it arrived. */
+export interface OutputLine {
+  process: WorkerName;
+  at: number;
+  text: string;
+}
+
+/** The data plane as real processes: one balancer and monitoring replicas, restartable one by one. */
 export class DataPlane {
   private readonly processes = new Map<WorkerName, RunningProcess>();
+  private readonly listeners = new Set<(line: OutputLine) => void>();
 
   constructor(private readonly options: SystemOptions) {}
 
   async start(name: WorkerName): Promise<void> {
-    const [entry, partition] = name === "balancer" ? ["balancer", undefined] : ["monitoring", name.slice(-1)];
+    const pinned = /^monitoring-([01])$/.exec(name)?.[1];
+    const entry = name === "balancer" ? "balancer" : "monitoring";
     const spec = {
       name,
       command: process.execPath,
-      args: ["--import", "tsx", path.join(repoRoot, "apps/workers/src", `${entry}.ts`), ...(partition ? ["--partition", partition] : [])],
+      args: ["--import", "tsx", path.join(repoRoot, "apps/workers/src", `${entry}.ts`), ...(pinned ? ["--partition", pinned] : [])],
       ready: { log: WORKER_READY },
     };
-    const running = startProcess(spec, this.options.env, (line) => appendFileSync(this.options.logFile, `${line}\n`));
+    const running = startProcess(spec, this.options.env, (line) => {
+      appendFileSync(this.options.logFile, `${line}\n`);
+      const event = { process: name, at: Date.now(), text: line };
+      for (const listener of this.listeners) listener(event);
+    });
     this.processes.set(name, running);
     await Promise.race([running.ready, sleep(30_000).then(() => Promise.reject(new Error(`${name} not ready in 30 s`)))]);
   }
@@ -57,12 +74,28 @@ export class DataPlane {
     await Promise.all((["balancer", "monitoring-0", "monitoring-1"] as const).map((name) => this.start(name)));
   }
 
-  /** kill -9: no chance to finish, ack or close anything. */
+  /** Calls `listener` with every line any worker writes from now on; returns a function that stops it. */
+  onOutput(listener: (line: OutputLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** kill -9: no chance to finish, ack or close anything. The process is forgotten (stopAll skips it). */
   async kill(name: WorkerName): Promise<void> {
     const running = this.processes.get(name);
     if (!running) return;
     signalProcess(running, "SIGKILL");
     await running.exited;
+    this.processes.delete(name);
+  }
+
+  /** SIGTERM to one process; resolves with its exit code (0 after a clean stop). */
+  async terminate(name: WorkerName): Promise<number | null> {
+    const running = this.processes.get(name);
+    if (!running) return null;
+    const code = await stopProcess(running, 20_000);
+    this.processes.delete(name);
+    return code;
   }
 
   /** SIGTERM to every process; resolves with the names of those that did not exit cleanly. */
@@ -84,10 +117,12 @@ export async function publishReadings(
   bodies: readonly string[],
   ratePerSecond: number,
   onProgress: (published: number) => void = () => {},
+  /** Checked before each window of 50: true stops publishing there. */
+  until: () => boolean = () => false,
 ): Promise<void> {
   const started = Date.now();
   const window = 50;
-  for (let i = 0; i < bodies.length; i += window) {
+  for (let i = 0; i < bodies.length && !until(); i += window) {
     await Promise.all(bodies.slice(i, i + window).map((body) => publishUntilConfirmed(broker, queue, body)));
     const published = Math.min(bodies.length, i + window);
     onProgress(published);
