@@ -47,8 +47,8 @@ export const rest = {
     const request = new Request(`${BASE}/api/monitoring/consumption/${encodeURIComponent(deviceId)}?${query}`, { headers });
     return consumption(request, { params: Promise.resolve({ deviceId }) });
   },
-  health() {
-    return health();
+  health(headers: Record<string, string> = {}) {
+    return health(new Request(`${BASE}/api/health`, { headers }));
   },
   live() {
     return Promise.resolve(live());

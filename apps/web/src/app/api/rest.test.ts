@@ -103,13 +103,44 @@ describe("GET /api/health (readiness)", () => {
     const response = await rest.health();
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await jsonOf(response)).toEqual({ status: "ok" });
+  });
+  // "degraded" (200) and "unavailable" (503): src/server/database-outage.test.ts, with databases cut.
+});
+
+describe("ASVS 5.0 V13.4.5: health details only to admins", () => {
+  it("anonymous: exactly {status}", async () => {
+    const response = await rest.health();
+    expect(response.status).toBe(200);
+    expect(await jsonOf(response)).toEqual({ status: "ok" });
+  });
+
+  it("a client's token: exactly {status}, not a 401", async () => {
+    const response = await rest.health(await bearerFor(cast.clientA));
+    expect(response.status).toBe(200);
+    expect(await jsonOf(response)).toEqual({ status: "ok" });
+  });
+
+  it.each([
+    ["an invalid token", { authorization: "Bearer not-a-token" }],
+    ["a malformed Authorization header", { authorization: "Basic YWRtaW46YWRtaW4=" }],
+    ["a cookie that is no session", { cookie: "next-auth.session-token=forged" }],
+  ])("%s: exactly {status}, not a 401", async (_label, headers) => {
+    const response = await rest.health(headers);
+    expect(response.status).toBe(200);
+    expect(await jsonOf(response)).toEqual({ status: "ok" });
+  });
+
+  it("an admin's token: the databases and the outbox relay too", async () => {
+    const response = await rest.health(await bearerFor(cast.admin));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
     expect(await jsonOf(response)).toEqual({
       status: "ok",
       databases: { auth: "ok", user: "ok", device: "ok", monitoring: "ok" },
       outboxRelay: null, // the tests run no relay in this process
     });
   });
-  // "degraded" (200) and "unavailable" (503): src/server/database-outage.test.ts, with databases cut.
 });
 
 describe("GET /api/health/live (liveness)", () => {
