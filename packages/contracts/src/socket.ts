@@ -123,10 +123,11 @@ export type Ack<T> = (response: AckResponse<T>) => void;
  * `{ code, message }`. On "token_expired" the client should fetch a fresh token and reconnect;
  * "token_revoked": the token was issued before the user's sessions ended (sign-out, password or role
  * change, deletion) — a fresh token is refused too unless the user signed in again; "unavailable": the
- * chat could not check the token against its database, try again shortly.
+ * chat could not check the token against its database, try again shortly; "too_many_sockets": the user
+ * already has the maximum of open sockets on this chat process (CHAT_MAX_SOCKETS_PER_USER): close one.
  * (A disallowed Origin is refused before Socket.IO runs: HTTP 403, seen as a transport error.)
  */
-export const CONNECT_ERROR_CODES = ["token_missing", "token_invalid", "token_expired", "token_revoked", "unavailable"] as const;
+export const CONNECT_ERROR_CODES = ["token_missing", "token_invalid", "token_expired", "token_revoked", "unavailable", "too_many_sockets"] as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 
 // ---- event maps ------------------------------------------------------------------------------

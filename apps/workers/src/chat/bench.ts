@@ -95,6 +95,9 @@ async function run(): Promise<void> {
           QUEUE_PREFIX,
           // The benchmark sets its own pace; flood protection is tested elsewhere.
           CHAT_SEND_RATE_PER_MINUTE: "10000",
+          // Its few admin sockets reply to every client: a human's per-socket budget would throttle them.
+          CHAT_SOCKET_BUDGET: "100000",
+          CHAT_SOCKET_BUDGET_REFILL_PER_SECOND: "10000",
         }),
       );
     }

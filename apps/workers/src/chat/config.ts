@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "@ems/messaging";
+import type { SocketBudgetConfig } from "./socket-limits.ts";
 
 /** Everything a chat server needs, independent of where it came from (env in production, tests build it). */
 export interface ChatServerConfig {
@@ -18,6 +19,13 @@ export interface ChatServerConfig {
   ai: AiConfig;
   /** Messages a client may send per minute (per process); more are refused with "rate_limited". */
   sendRatePerMinute: number;
+  /**
+   * Every client → server event of a socket takes its cost (socket-limits.ts EVENT_COSTS) from this
+   * budget; over it the event is refused with "rate_limited" before any handler or database work.
+   */
+  socketBudget: SocketBudgetConfig;
+  /** Concurrent sockets per user on this process; the next handshake is refused with "too_many_sockets". */
+  maxSocketsPerUser: number;
   rabbitmq: {
     url: string;
     queuePrefix: string;

@@ -39,6 +39,17 @@ export const chatEnv = createEnv({
     AI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
     /** Messages one client may send per minute (per chat process): flood protection. */
     CHAT_SEND_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+    /**
+     * Per-socket event budget (token bucket): every client → server event costs points (typing 1,
+     * send/reply 2, history/read 5, inbox/open 10); over budget it is refused with rate_limited before
+     * any database work. Burst size, points regained per second, and refused events per minute after
+     * which the socket is disconnected.
+     */
+    CHAT_SOCKET_BUDGET: z.coerce.number().int().min(10).max(100_000).default(60),
+    CHAT_SOCKET_BUDGET_REFILL_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(2),
+    CHAT_SOCKET_REFUSALS_BEFORE_DISCONNECT: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** Concurrent sockets per user per chat process; the next handshake gets connect error too_many_sockets. */
+    CHAT_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
     /** How many RabbitMQ notifications a chat process handles at once. */
     CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   },
@@ -62,6 +73,12 @@ export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
       ratePerMinute: env.AI_RATE_LIMIT_PER_MINUTE,
     },
     sendRatePerMinute: env.CHAT_SEND_RATE_PER_MINUTE,
+    socketBudget: {
+      capacity: env.CHAT_SOCKET_BUDGET,
+      refillPerSecond: env.CHAT_SOCKET_BUDGET_REFILL_PER_SECOND,
+      refusalsBeforeDisconnect: env.CHAT_SOCKET_REFUSALS_BEFORE_DISCONNECT,
+    },
+    maxSocketsPerUser: env.CHAT_MAX_SOCKETS_PER_USER,
     rabbitmq: {
       url: env.RABBITMQ_URL,
       queuePrefix: env.QUEUE_PREFIX,

@@ -14,9 +14,10 @@ const CONNECT_ERROR_MESSAGES: Record<ConnectErrorCode, string> = {
   token_expired: "The handshake token has expired: request a new one",
   token_revoked: "The handshake token was issued before your sessions ended (signed out, password or role changed): request a new one",
   unavailable: "The chat is temporarily unavailable; please try again in a moment",
+  too_many_sockets: "Too many open chat connections for this user: close another tab or window first",
 };
 
-function connectError(code: ConnectErrorCode): ExtendedError {
+export function connectError(code: ConnectErrorCode): ExtendedError {
   const error: ExtendedError = new Error(code);
   error.data = { code, message: CONNECT_ERROR_MESSAGES[code] };
   return error;

@@ -28,3 +28,31 @@ export class SlidingWindowLimiter {
     }
   }
 }
+
+/**
+ * A token bucket: holds up to `capacity` points and regains `refillPerSecond` of them continuously.
+ * Synchronous and self-contained, so that one can live inside a socket's closure (gone with the socket,
+ * no map to clean up) and be checked before any database work starts.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly refillPerSecond: number,
+    now = Date.now(),
+  ) {
+    this.tokens = capacity;
+    this.updatedAt = now;
+  }
+
+  /** Takes `cost` points and returns true if the bucket holds them; returns false (and takes nothing) otherwise. */
+  tryTake(cost: number, now = Date.now()): boolean {
+    this.tokens = Math.min(this.capacity, this.tokens + (Math.max(0, now - this.updatedAt) / 1000) * this.refillPerSecond);
+    this.updatedAt = now;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+}

@@ -13,6 +13,7 @@ import { registerChatHandlers } from "./handlers.ts";
 import { dropIfRevoked, originGate, tokenGate } from "./handshake.ts";
 import { consumeNotifications } from "./notifications.ts";
 import { SessionFloors } from "./session-floors.ts";
+import { socketBudget, socketCap } from "./socket-limits.ts";
 import { ChatStore } from "./store.ts";
 import type { ChatIo } from "./types.ts";
 
@@ -40,7 +41,8 @@ const RECONNECT_DELAY_MS = { initial: 250, max: 2_000 };
  * Starts one chat process: an HTTP server with `GET /healthz` and Socket.IO at `/socket.io`, the
  * Postgres adapter (so that several chat processes behave as one), and the RabbitMQ notifications
  * consumer. Sockets are admitted only from allowed origins with a valid "ems-socket" token whose session
- * version its user's sessions have not left behind (see handshake.ts, session-floors.ts), and are put in
+ * version its user's sessions have not left behind (see handshake.ts, session-floors.ts), up to
+ * maxSocketsPerUser per user, spend from a per-socket event budget (socket-limits.ts), and are put in
  * `user:{id}` (and `admins` for administrators) by the server; clients cannot join rooms.
  */
 export async function startChatServer(config: ChatServerConfig, log: Logger = consoleLogger(config.name ?? "chat", config.logLevel)): Promise<ChatServer> {
@@ -97,8 +99,11 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
 
   const floors = new SessionFloors();
   io.use(tokenGate(config.socketTokenPublicKey, floors, log));
+  io.use(socketCap(config.maxSocketsPerUser));
   io.on("connection", (socket) => {
     const { user } = socket.data;
+    // Before the handlers: every event pays from the socket's budget first (refused ones never reach them).
+    socket.use(socketBudget(socket, config.socketBudget, log));
     void socket.join(userRoom(user.id));
     if (user.role === "admin") void socket.join(ADMINS_ROOM);
     registerChatHandlers(socket, context);

@@ -52,6 +52,9 @@ export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServe
     adapterDatabaseUrl: databaseUrls.chat,
     ai: { apiKey: undefined, baseUrl: "http://127.0.0.1:9/v1", model: "grok-test", timeoutMs: 1_000, ratePerMinute: 100 },
     sendRatePerMinute: 1_000,
+    // Generous: the other tests send bursts; the limits have their own test (limits.test.ts).
+    socketBudget: { capacity: 10_000, refillPerSecond: 1_000, refusalsBeforeDisconnect: 10_000 },
+    maxSocketsPerUser: 1_000,
     rabbitmq: { url: TEST_RABBITMQ_URL, queuePrefix, partitionCount: 1, prefetch: 50 },
     logLevel: "error",
     ...overrides,
