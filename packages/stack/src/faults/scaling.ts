@@ -1,9 +1,9 @@
 import amqp from "amqplib";
 import pg from "pg";
 import { partitionOf } from "@ems/hashing";
-import { publishReadings, readStored, registerDevices, serialize, sleep, waitUntil, type WorkerName } from "./system.ts";
+import { publishReadings, registerDevices, serialize, sleep, storedAgainstTruth, waitUntil, type WorkerName } from "./system.ts";
 import { harness, streamStart, type FaultContext, type ScenarioResult } from "./scenarios.ts";
-import { compare, makeStream, truthOf, type Comparison } from "./truth.ts";
+import { makeStream, type Comparison } from "./truth.ts";
 
 /**
  * Elastic partitions under load: monitoring goes from 2 to 3 replicas (a third process starts) and back
@@ -168,22 +168,13 @@ async function runScaleScenario(ctx: FaultContext, scenario: (typeof scaleScenar
     if (published >= bodies.length) notes.push("the stream ran out before the scenario ended: part of it ran without load");
 
     // Exact state: every reading published counted once, one alert per over-limit device-hour.
-    const truth = truthOf(stream.readings.slice(0, published));
-    const limits = new Map(stream.devices.map((d) => [d.id, d.limitMilli]));
-    const limitOf = (id: string) => limits.get(id) ?? Number.POSITIVE_INFINITY;
-    const deviceIds = stream.devices.map((d) => d.id);
-    let comparison: Comparison | undefined;
-    await waitUntil(async () => {
-      const stored = await readStored(ctx.monitoringUrl, deviceIds);
-      comparison = compare(truth, stored.totals, stored.alerts, limitOf);
-      return comparison.matches;
-    }, RECOVERY_TIMEOUT_MS);
+    const checkStored = storedAgainstTruth(ctx.monitoringUrl, stream.devices, stream.readings.slice(0, published));
+    await waitUntil(async () => (await checkStored()).comparison.matches, RECOVERY_TIMEOUT_MS);
     figures.recoverySeconds = round((Date.now() - publishedAt) / 1000);
     await sleep(1_000);
-    const stored = await readStored(ctx.monitoringUrl, deviceIds);
-    comparison = compare(truth, stored.totals, stored.alerts, limitOf);
+    const { comparison, alerts } = await checkStored();
     if (!comparison.matches) fail(`wrong totals ${comparison.wrongTotals}, missing alerts ${comparison.missingAlerts}, extra alerts ${comparison.extraAlerts}`);
-    else notes.push(`hourly totals exact; one alert per over-limit device-hour (${stored.alerts.length} alerts)`);
+    else notes.push(`hourly totals exact; one alert per over-limit device-hour (${alerts} alerts)`);
 
     // No partition queue with readings and no consumer; 0 and 1 consumed once each, 2 by nobody.
     const final = await queues();

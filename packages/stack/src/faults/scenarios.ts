@@ -12,10 +12,11 @@ import {
   serialize,
   services,
   sleep,
+  storedAgainstTruth,
   waitUntil,
   type WorkerName,
 } from "./system.ts";
-import { compare, makeStream, truthOf, type Comparison } from "./truth.ts";
+import { makeStream } from "./truth.ts";
 
 export interface ScenarioResult {
   name: string;
@@ -124,21 +125,12 @@ async function runStreamScenario(ctx: FaultContext, scenario: StreamScenario): P
     // Recovery: from the moment the fault is repaired, or publishing ended if later, to exact state.
     const repairedAt = Math.max(faultRepairedAt, Date.now());
 
-    const truth = truthOf(stream.readings);
-    const limits = new Map(stream.devices.map((d) => [d.id, d.limitMilli]));
-    const limitOf = (id: string) => limits.get(id) ?? Number.POSITIVE_INFINITY;
-    const deviceIds = stream.devices.map((d) => d.id);
-    let comparison: Comparison | undefined;
-    await waitUntil(async () => {
-      const stored = await readStored(ctx.monitoringUrl, deviceIds);
-      comparison = compare(truth, stored.totals, stored.alerts, limitOf);
-      return comparison.matches;
-    }, RECOVERY_TIMEOUT_MS);
+    const checkStored = storedAgainstTruth(ctx.monitoringUrl, stream.devices, stream.readings);
+    await waitUntil(async () => (await checkStored()).comparison.matches, RECOVERY_TIMEOUT_MS);
     const recoverySeconds = (Date.now() - repairedAt) / 1000;
     // Settle: nothing more may arrive later (e.g. a late duplicate).
     await sleep(1_000);
-    const stored = await readStored(ctx.monitoringUrl, deviceIds);
-    comparison = compare(truth, stored.totals, stored.alerts, limitOf);
+    const { comparison } = await checkStored();
     let passed = comparison.matches;
     if (comparison.wrongTotals || comparison.missingAlerts || comparison.extraAlerts) {
       notes.push(`wrong totals ${comparison.wrongTotals}, missing alerts ${comparison.missingAlerts}, extra alerts ${comparison.extraAlerts}`);

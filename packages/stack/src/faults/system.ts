@@ -8,7 +8,7 @@ import { hourStart, serializeMeasurement, type Measurement } from "@ems/contract
 import { DEAD_LETTER_REASON_HEADER, type QueueNames } from "@ems/contracts/queues";
 import { PublishError, type Broker } from "@ems/messaging";
 import { WORKER_READY, repoRoot, startProcess, stopProcess, signalProcess, type RunningProcess } from "../local-run.ts";
-import { toMilli, type DeviceHourKey, type DeviceHourTruth, type StreamDevice } from "./truth.ts";
+import { compare, toMilli, truthOf, type Comparison, type DeviceHourKey, type DeviceHourTruth, type StreamDevice } from "./truth.ts";
 
 const run = promisify(execFile);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -173,6 +173,25 @@ export async function readStored(
 }
 
 /** Puts the stream's devices into monitoring's device copy, as sync events would. */
+/**
+ * A check of monitoring's stored state against the truth of `readings` (totals, reading counts, one
+ * alert per over-limit device-hour): each call reads the database again.
+ */
+export function storedAgainstTruth(
+  monitoringUrl: string,
+  devices: readonly StreamDevice[],
+  readings: readonly Measurement[],
+): () => Promise<{ comparison: Comparison; alerts: number }> {
+  const truth = truthOf(readings);
+  const limits = new Map(devices.map((d) => [d.id, d.limitMilli]));
+  const limitOf = (id: string) => limits.get(id) ?? Number.POSITIVE_INFINITY;
+  const deviceIds = devices.map((d) => d.id);
+  return async () => {
+    const stored = await readStored(monitoringUrl, deviceIds);
+    return { comparison: compare(truth, stored.totals, stored.alerts, limitOf), alerts: stored.alerts.length };
+  };
+}
+
 export async function registerDevices(monitoringUrl: string, devices: StreamDevice[]): Promise<void> {
   const client = new pg.Client({ connectionString: monitoringUrl });
   await client.connect();

@@ -42,7 +42,7 @@ beforeAll(async () => {
     auth: await import("../domain/auth.ts"),
     start: await import("./start.ts"),
   };
-  await modules.start.startOutboxRelay();
+  await modules.start.startOutboxRelay({ relayDevices: false });
 });
 
 afterAll(async () => {

@@ -24,7 +24,12 @@ const registry = globalThis as unknown as {
  */
 const RECONNECT_DELAY_MS = { initial: 250, max: 2_000 };
 
-export async function startOutboxRelay(): Promise<void> {
+/**
+ * `relayDevices: false` leaves the device outbox to other relays: for tests of the sessions outbox,
+ * whose test database's device outbox belongs to the device relay's own tests (a relay holding the
+ * lock would publish their rows to its queue).
+ */
+export async function startOutboxRelay(options: { relayDevices?: boolean } = {}): Promise<void> {
   if (env.OUTBOX_RELAY === "off" || registry.__emsOutboxRelay) return;
   const log = consoleLogger("web-outbox", env.LOG_LEVEL);
   const names = queueNames(env.QUEUE_PREFIX);
@@ -50,7 +55,7 @@ export async function startOutboxRelay(): Promise<void> {
   registry.__emsOutboxRelay = { relay, sessions, broker, log };
   // Not awaited: the web app serves requests while RabbitMQ is unreachable; events wait in the outboxes.
   broker.start().catch((error: unknown) => log.error(`broker stopped: ${String(error)}`));
-  relay.start();
+  if (options.relayDevices !== false) relay.start();
   sessions.start();
   log.info(`outbox relays publishing to ${names.monitoringSync} and ${names.notificationsExchange}`);
 }
