@@ -48,6 +48,7 @@ const monitoring = await startMonitoring({
   },
   databaseUrl: databaseUrls.monitoring,
   databasePoolSize: env.MONITORING_DB_POOL_SIZE,
+  statementTimeoutMs: env.MONITORING_STATEMENT_TIMEOUT_MS,
   prefetch: env.MONITORING_PREFETCH,
   batchSize: env.MONITORING_BATCH_SIZE,
   batchConcurrency: env.MONITORING_BATCH_CONCURRENCY,

@@ -12,12 +12,27 @@ export interface Queryable {
   query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
 }
 
-/** `applicationName` shows in pg_stat_activity, e.g. ems-monitoring-0. */
-export function createPool(connectionString: string, maxConnections: number, applicationName: string, log: Logger): pg.Pool {
+/**
+ * `applicationName` shows in pg_stat_activity, e.g. ems-monitoring-0. No statement may run longer than
+ * `statementTimeoutMs` (server side), and no answer is awaited longer than that plus 5 s (client side: a
+ * half-open connection never answers at all): a batch stuck on a lock or a dead connection fails as a
+ * transient error, is requeued and retried, instead of holding its messages and the replica for ever.
+ */
+export function createPool(
+  connectionString: string,
+  maxConnections: number,
+  applicationName: string,
+  log: Logger,
+  { statementTimeoutMs = 30_000 }: { statementTimeoutMs?: number } = {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: maxConnections,
     application_name: applicationName,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 5_000,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     // Hours are UTC clock hours; hourly_consumption's CHECK (date_trunc('hour', hour_start) = hour_start)
     // truncates in the session's time zone, which in e.g. Asia/Kolkata (+05:30) would reject UTC hours.
     options: "-c TimeZone=UTC",

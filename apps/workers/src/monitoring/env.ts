@@ -27,6 +27,8 @@ export const monitoringEnv = createEnv({
     MONITORING_BATCH_SIZE: count(1, 5_000, 500),
     MONITORING_BATCH_CONCURRENCY: count(1, 16, 1),
     MONITORING_DB_POOL_SIZE: count(1, 50, 4),
+    /** Longest a database statement may run before the batch is failed and retried (milliseconds). */
+    MONITORING_STATEMENT_TIMEOUT_MS: count(100, 600_000, 30_000),
     MONITORING_SYNC_PREFETCH: count(1, 1_000, 20),
     CONSUMPTION_UPDATE_INTERVAL_MS: count(0, 60_000, 1_000),
     MONITORING_RETRY_DELAY_MS: count(0, 60_000, 1_000),

@@ -5,7 +5,7 @@ import type { Measurement } from "@ems/contracts/measurement";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { databaseUrls } from "@ems/db/env";
 import { testLogger } from "../shared/testing.ts";
-import { createPool, type Queryable } from "./database.ts";
+import { createPool, isDataError, type Queryable } from "./database.ts";
 import { ingestReadings } from "./ingest.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 
@@ -133,6 +133,34 @@ describe("ingestReadings", () => {
     expect(await hourTotals(kept)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "2", count: 1 } });
     const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = $1", [deleted]);
     expect(rowCount).toBe(0);
+  });
+
+  it("fails a batch stuck on a lock past the statement timeout with a transient error, and counts it on the retry", async () => {
+    const deviceId = await newDevice();
+    const impatient = createPool(databaseUrls.monitoring, 1, "ems-monitoring-test-timeout", testLogger, { statementTimeoutMs: 300 });
+    const holder = new pg.Client({ connectionString: databaseUrls.monitoring, application_name: "ems-monitoring-test-lock" });
+    await holder.connect();
+    try {
+      // A transaction that keeps the device row locked against the batch's FOR SHARE.
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM devices WHERE device_id = $1 FOR UPDATE", [deviceId]);
+      const started = Date.now();
+      const error = await ingestReadings(impatient, [reading(deviceId, T0, 1)]).then(
+        () => null,
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(pg.DatabaseError);
+      expect((error as pg.DatabaseError).code).toBe("57014"); // query_canceled: statement timeout
+      expect(isDataError(error)).toBe(false); // so the consumer requeues, never dead-letters
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await holder.query("COMMIT");
+      const retried = await ingestReadings(impatient, [reading(deviceId, T0, 1)]);
+      expect(retried.countedCount).toBe(1);
+    } finally {
+      await holder.query("ROLLBACK").catch(() => {});
+      await holder.end();
+      await impatient.end();
+    }
   });
 
   it("does not count a reading of a device whose deletion commits while the batch is being written", async () => {

@@ -44,6 +44,8 @@ export interface MonitoringConfig {
   memberId?: string;
   databaseUrl: string;
   databasePoolSize: number;
+  /** Longest a monitoring statement may run (a batch stuck longer is retried); default 30 s. */
+  statementTimeoutMs?: number;
   /** Unacknowledged readings held at once; should be about 2 × batchSize so one batch fills while another commits. */
   prefetch: number;
   /** Most readings per transaction. */
@@ -102,7 +104,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   const names = queueNames(config.queuePrefix);
   const counts: MonitoringCounts = { counted: 0, duplicates: 0, deadLettered: 0, batches: 0, syncApplied: 0, syncStale: 0 };
   const member = pinned !== undefined ? String(pinned) : (config.memberId ?? randomBytes(3).toString("hex"));
-  const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log);
+  const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log, { statementTimeoutMs: config.statementTimeoutMs });
 
   // Connection names carry the queue prefix, so each environment's connections are told apart.
   const name = `${config.queuePrefix}monitoring-${member}`;
