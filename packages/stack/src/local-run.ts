@@ -133,6 +133,21 @@ function formatSeconds(ms: number): string {
 }
 
 /**
+ * A process's readiness, settled from outside (Promise.withResolvers needs Node 22). Callers that only
+ * wait for the exit must not see an unhandled rejection, so one handler is attached here.
+ */
+function readiness(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
+  let resolve: () => void = () => {};
+  let reject: (error: Error) => void = () => {};
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
  * Starts one process in its own process group (so that signals reach npm's and tsx's children too),
  * prefixing each line of its output. `logExit: false` leaves saying how it exited to the caller.
  */
@@ -144,14 +159,7 @@ export function startProcess(
   { logExit = true }: { logExit?: boolean } = {},
 ): RunningProcess {
   const child = spawn(spec.command, spec.args, { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let markReady: () => void = () => {};
-  let failReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  // Callers that only wait for exit must not see an unhandled rejection.
-  ready.catch(() => undefined);
+  const { promise: ready, resolve: markReady, reject: failReady } = readiness();
   const onOutput = (chunk: Buffer) => {
     for (const line of chunk.toString().split(/\r?\n/)) {
       if (!line) continue;
@@ -215,13 +223,7 @@ export function superviseProcess(
   let stopping = false;
   let lastDelayMs: number | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
-  let markReady: () => void = () => {};
-  let failReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  ready.catch(() => undefined);
+  const { promise: ready, resolve: markReady, reject: failReady } = readiness();
 
   const start = () => {
     const startedAt = Date.now();
