@@ -25,8 +25,8 @@ describe("ensureAdmin", () => {
     expect(admin).toMatchObject({ username, role: "admin", outcome: "created", line: `admin "${username}" created` });
     expect(JSON.stringify(admin)).not.toContain(PASSWORD);
     const { credentials, profiles } = await rowsOf(username);
-    expect(credentials).toEqual([expect.objectContaining({ userId: admin.id, role: "admin" })]);
-    expect(profiles).toEqual([expect.objectContaining({ id: admin.id, role: "admin", name: "Administrator" })]);
+    expect(credentials).toEqual([expect.objectContaining({ userId: admin.id, role: "admin", enabled: true })]);
+    expect(profiles).toEqual([expect.objectContaining({ id: admin.id, name: "Administrator" })]);
     expect(await verifyPassword(credentials[0]!.passwordHash, PASSWORD)).toBe(true);
   });
 
@@ -60,13 +60,18 @@ describe("ensureAdmin", () => {
     expect((await authDb.credential.findUniqueOrThrow({ where: { userId: client.id } })).role).toBe("client");
   });
 
-  it("adds the profile missing after the user database was down, with the credentials' role", async () => {
+  it("completes an account whose creation stopped before the profile (user database down): profile added, then enabled", async () => {
     const username = uniqueUsername("root");
+    // What a start with the user database down leaves: credentials, disabled (they do not sign in).
     const credential = await authDb.credential.create({ data: { username, passwordHash: await hashPassword(PASSWORD), role: "admin" } });
+    expect(credential.enabled).toBe(false);
     const admin = await ensureAdmin({ username, password: "another-password" });
-    expect(admin).toMatchObject({ id: credential.userId, outcome: "completed" });
-    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username, role: "admin" });
-    expect((await authDb.credential.findUniqueOrThrow({ where: { userId: credential.userId } })).passwordHash).toBe(credential.passwordHash);
+    expect(admin).toMatchObject({ id: credential.userId, role: "admin", outcome: "completed", line: `admin "${username}" already present (its missing profile was added)` });
+    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username, name: "Administrator" });
+    expect(await authDb.credential.findUniqueOrThrow({ where: { userId: credential.userId } })).toMatchObject({
+      enabled: true,
+      passwordHash: credential.passwordHash,
+    });
   });
 });
 
@@ -77,9 +82,9 @@ describe("ensureDemoData", () => {
     expect(results.filter((r) => r.client.outcome === "created")).toHaveLength(1);
 
     const client = await authDb.credential.findUniqueOrThrow({ where: { username: DEMO_CLIENT.username } });
-    expect(client.role).toBe("client");
+    expect(client).toMatchObject({ role: "client", enabled: true });
     expect(await verifyPassword(client.passwordHash, DEMO_CLIENT.password)).toBe(true);
-    expect(await userDb.profile.findUnique({ where: { id: client.userId } })).toMatchObject({ name: DEMO_CLIENT.name, role: "client" });
+    expect(await userDb.profile.findUnique({ where: { id: client.userId } })).toMatchObject({ name: DEMO_CLIENT.name });
     expect(await deviceDb.device.findUnique({ where: { id: DEMO_DEVICE_ID } })).toMatchObject({ ownerId: client.userId, version: 1 });
     const events = await deviceDb.outboxEvent.findMany({ where: { deviceId: DEMO_DEVICE_ID } });
     expect(events).toEqual([expect.objectContaining({ eventType: "device.created" })]);

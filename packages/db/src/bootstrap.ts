@@ -1,8 +1,8 @@
 import { hashPassword } from "@ems/auth/passwords";
-import { authDb, type Credential } from "./auth.ts";
+import { authDb, type Credential, type Role } from "./auth.ts";
 import { deviceDb } from "./device.ts";
 import { outboxEventFor } from "./device-outbox.ts";
-import { userDb, type Role } from "./user.ts";
+import { userDb } from "./user.ts";
 
 /**
  * The accounts and data an EMS starts with, shared by `npm run setup` (the development users) and the
@@ -11,8 +11,10 @@ import { userDb, type Role } from "./user.ts";
  * Every function creates what is missing and never changes what exists: an operator who changed the
  * admin's password keeps it. They are safe when several processes run them at once (two web replicas
  * start together): losing a unique-key race means the other process created the row, which is fine.
- * A user's credentials (auth database) are written before the profile (user database), so with the
- * user database down the account can already sign in, and running the function again adds the profile.
+ * An account is created as the web app creates one (apps/web/src/server/domain/users.ts): credentials
+ * disabled (auth database), then the profile (user database), then the credentials are enabled; only
+ * enabled credentials sign in. With the user database down nothing signs in yet, and running the
+ * function again adds the profile and enables the credentials.
  */
 
 /** The demo client and device `npm run setup` and DEMO_DATA=1 create (the simulator feeds this device). */
@@ -30,9 +32,9 @@ export interface AccountSpec {
 export interface EnsuredAccount {
   id: string;
   username: string;
-  /** The stored role: another than the one asked for when the username was already taken by such a user. */
+  /** The stored role (auth database): another than the one asked for when the username was already taken by such a user. */
   role: Role;
-  /** created: by this call; completed: the credentials existed, this call added the missing profile. */
+  /** created: by this call; completed: the credentials existed, this call added the missing profile (and enabled them). */
   outcome: "created" | "completed" | "present";
   /** For the log; never contains the password. */
   line: string;
@@ -54,7 +56,7 @@ async function findOrCreateCredential(spec: AccountSpec): Promise<{ credential: 
   if (existing) return { credential: existing, created: false };
   const passwordHash = await hashPassword(spec.password);
   try {
-    const credential = await authDb.credential.create({ data: { username: spec.username, passwordHash, role: spec.role } });
+    const credential = await authDb.credential.create({ data: { username: spec.username, passwordHash, role: spec.role, enabled: false } });
     return { credential, created: true };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -67,8 +69,7 @@ async function ensureProfile(credential: Credential, name: string): Promise<bool
   const byId = { where: { id: credential.userId }, select: { id: true } } as const;
   if (await userDb.profile.findUnique(byId)) return false;
   try {
-    // The credentials' role, not the one asked for: the two databases must agree.
-    await userDb.profile.create({ data: { id: credential.userId, username: credential.username, name, role: credential.role } });
+    await userDb.profile.create({ data: { id: credential.userId, username: credential.username, name } });
     return true;
   } catch (error) {
     if (isUniqueViolation(error) && (await userDb.profile.findUnique(byId))) return false;
@@ -86,12 +87,15 @@ function describeAccount(spec: AccountSpec, account: Omit<EnsuredAccount, "line"
 }
 
 /**
- * Creates the account (credentials, then profile, under one id) unless its username exists. An
- * existing account keeps its password and role; a missing profile is added.
+ * Creates the account (disabled credentials, profile, enabled credentials, under one id) unless its
+ * username exists. An existing account keeps its password and role; one whose creation stopped
+ * half-way is completed (missing profile added, credentials enabled).
  */
 export async function ensureAccount(spec: AccountSpec): Promise<EnsuredAccount> {
   const { credential, created } = await findOrCreateCredential(spec);
   const profileCreated = await ensureProfile(credential, spec.name);
+  // Last, and only now that the profile exists: from here on the account signs in.
+  await authDb.credential.updateMany({ where: { userId: credential.userId, enabled: false }, data: { enabled: true } });
   const account = {
     id: credential.userId,
     username: credential.username,

@@ -75,7 +75,8 @@ describe("the first admin from ADMIN_USERNAME / ADMIN_PASSWORD", () => {
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toMatchObject({ user: { username, role: "admin" } });
     const credential = await authDb.credential.findUniqueOrThrow({ where: { username } });
-    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username, role: "admin" });
+    expect(credential).toMatchObject({ role: "admin", enabled: true });
+    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username });
   });
 
   it("is created once when two replicas start together", async () => {

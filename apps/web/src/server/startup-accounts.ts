@@ -42,8 +42,9 @@ export interface RetryOptions {
 
 /**
  * Attempts until one succeeds, waiting 1 s, 2 s, 4 s … (at most 30 s) in between; never throws. A
- * database being down at start must not stop the server: sign-in needs only the auth database, and
- * the admin's credentials are written first, so the admin can sign in before the profile exists.
+ * database being down at start must not stop the server: existing accounts sign in with only the auth
+ * database, and the admin's account, once the user database is back, is completed by a later attempt
+ * (its credentials are enabled only after its profile is written).
  */
 export async function ensureStartupAccountsWithRetry(accounts: StartupAccounts, options: RetryOptions = {}): Promise<void> {
   if (!accounts.admin && !accounts.demoData) return;

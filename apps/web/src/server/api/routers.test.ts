@@ -71,7 +71,7 @@ describe("users router", () => {
     expect(listed.every((u) => u.role === "client")).toBe(true);
   });
 
-  it("a role change reaches both databases and ends the user's sessions", async () => {
+  it("a role change is stored with the credentials (its one place), shown on the user, and ends the user's sessions", async () => {
     const admin = callerFor(cast.admin);
     const user = await admin.users.create({ username: uniqueName("promo"), password: PASSWORD, name: "Promoted" });
     const before = await authDb.credential.findUniqueOrThrow({ where: { userId: user.id } });
@@ -79,7 +79,7 @@ describe("users router", () => {
     const credential = await authDb.credential.findUniqueOrThrow({ where: { userId: user.id } });
     expect(credential.role).toBe("admin");
     expect(credential.sessionVersion).toBe(before.sessionVersion + 1);
-    expect((await userDb.profile.findUniqueOrThrow({ where: { id: user.id } })).role).toBe("admin");
+    expect((await admin.users.byId({ id: user.id })).role).toBe("admin");
   });
 
   it("an email already in use is a CONFLICT and leaves the profile unchanged", async () => {

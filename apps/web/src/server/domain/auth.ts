@@ -22,12 +22,14 @@ const INVALID_CREDENTIALS = "Invalid username or password";
  * The attempt is reserved in the throttle (./login-throttle.ts) before the password is checked:
  * 429 without a check once the limit is reached, else 401 for a wrong pair — the reservation stays
  * as the failure. An unknown username costs the same argon2 verification as a known one, so timing
- * does not reveal which exist.
+ * does not reveal which exist. Only enabled credentials count, here and in every lookup below: an
+ * account whose creation has not finished (./users.ts) is no account yet. The role returned, like
+ * every role in this file, is the credentials' — the one place it is kept.
  */
 export async function authenticate(rawInput: unknown, clientIp: string): Promise<AuthenticatedUser> {
   const input = parseInput(loginInputSchema, rawInput);
   const attempt = await reserveSignInAttempt(input.username, clientIp);
-  const credential = await authDb.credential.findUnique({ where: { username: input.username } });
+  const credential = await authDb.credential.findUnique({ where: { username: input.username, enabled: true } });
   const passwordOk = await verifyPassword(credential?.passwordHash ?? (await dummyPasswordHash()), input.password);
   if (!credential || !passwordOk) throw unauthorized(INVALID_CREDENTIALS);
   await attempt.succeeded();
@@ -45,7 +47,7 @@ export async function register(rawInput: unknown): Promise<UserDto> {
  * moved on (password or role changed). Username and role come from the database, not the cookie.
  */
 export async function currentSessionUser(userId: string, sessionVersion: number): Promise<AuthenticatedUser | null> {
-  const credential = await authDb.credential.findUnique({ where: { userId } });
+  const credential = await authDb.credential.findUnique({ where: { userId, enabled: true } });
   if (!credential || credential.sessionVersion !== sessionVersion) return null;
   return { id: credential.userId, username: credential.username, role: credential.role, sessionVersion: credential.sessionVersion };
 }
@@ -78,7 +80,7 @@ export async function endSessions(userId: string, sessionVersion: number): Promi
 export async function changeOwnPassword(viewer: Viewer, rawInput: unknown, clientIp: string): Promise<{ sessionVersion: number }> {
   const input = parseInput(changePasswordInputSchema, rawInput);
   const attempt = await reserveSignInAttempt(viewer.username, clientIp);
-  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
+  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id, enabled: true } });
   if (!credential) throw unauthorized();
   if (!(await verifyPassword(credential.passwordHash, input.currentPassword))) throw unauthorized("The current password is wrong");
   await attempt.succeeded();
@@ -107,7 +109,7 @@ let socketSigningKey: ReturnType<typeof socketTokenPrivateKey> | undefined;
  * a session version (in-process callers such as tests) is given the current one.
  */
 export async function issueToken(viewer: Viewer, audience: TokenAudience): Promise<IssuedToken> {
-  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id } });
+  const credential = await authDb.credential.findUnique({ where: { userId: viewer.id, enabled: true } });
   if (!credential || (viewer.sessionVersion !== undefined && viewer.sessionVersion !== credential.sessionVersion)) {
     throw unauthorized("Your session has ended; sign in again");
   }
@@ -131,7 +133,7 @@ export async function bearerViewer(authorization: string | null): Promise<Viewer
   if (!match?.[1]) throw unauthorized("Missing Bearer token (Authorization: Bearer <token> from POST /api/auth/login)");
   const result = await verifyApiToken(match[1], env.AUTH_SECRET);
   if (!result.ok) throw unauthorized(result.reason === "expired" ? "The token has expired; sign in again" : "Invalid token");
-  const credential = await authDb.credential.findUnique({ where: { userId: result.subject.id } });
+  const credential = await authDb.credential.findUnique({ where: { userId: result.subject.id, enabled: true } });
   if (!credential) throw unauthorized("The token's user no longer exists");
   if (credential.sessionVersion !== result.subject.sessionVersion) {
     throw unauthorized("The token was revoked (signed out, or the password or role changed); sign in again");
