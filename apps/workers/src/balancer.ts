@@ -1,9 +1,9 @@
 /** Load balancer process: `tsx src/balancer.ts` (settings: see README, "Load balancer"). */
 import { consoleLogger } from "@ems/messaging";
+import { exitOnStartupFailure, stopOnSignals } from "@ems/runtime";
 import { startBalancer } from "./balancer/balancer.ts";
 import { balancerEnv as env } from "./balancer/env.ts";
 import { startHeartbeat } from "./shared/heartbeat.ts";
-import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const log = consoleLogger("balancer", env.LOG_LEVEL);
 const balancer = await startBalancer({
@@ -12,6 +12,7 @@ const balancer = await startBalancer({
   partitionCount: env.PARTITION_COUNT,
   elastic: env.BALANCER_PARTITION_POLL_MS > 0 ? { pollIntervalMs: env.BALANCER_PARTITION_POLL_MS } : undefined,
   prefetch: env.BALANCER_PREFETCH,
+  stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
   statsIntervalMs: env.BALANCER_STATS_INTERVAL_MS,
   log,
 }).catch(exitOnStartupFailure(log));

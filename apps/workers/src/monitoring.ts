@@ -7,10 +7,10 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { consoleLogger } from "@ems/messaging";
 import { databaseUrls } from "@ems/db/env";
+import { exitOnStartupFailure, stopOnSignals } from "@ems/runtime";
 import { monitoringEnv as env } from "./monitoring/env.ts";
 import { startMonitoring } from "./monitoring/monitoring.ts";
 import { startHeartbeat } from "./shared/heartbeat.ts";
-import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const startupLog = consoleLogger("monitoring", env.LOG_LEVEL);
 /** The pinned partition, if any: `--partition i`, else PARTITION_INDEX. */
@@ -55,6 +55,10 @@ const monitoring = await startMonitoring({
   syncPrefetch: env.MONITORING_SYNC_PREFETCH,
   consumptionUpdateIntervalMs: env.CONSUMPTION_UPDATE_INTERVAL_MS,
   retryDelayMs: env.MONITORING_RETRY_DELAY_MS,
+  retentionDays: env.MONITORING_RETENTION_DAYS,
+  holdGraceMs: env.MONITORING_HOLD_GRACE_MS,
+  heldSweepIntervalMs: env.MONITORING_HELD_SWEEP_INTERVAL_MS,
+  stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
   statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
   log,
 }).catch(exitOnStartupFailure(startupLog));

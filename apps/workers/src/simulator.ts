@@ -1,12 +1,12 @@
 /** Sensor simulator: `tsx src/simulator.ts --help` (see README, "Simulator"). */
 import { queueNames } from "@ems/contracts/queues";
 import { Broker, consoleLogger, declareTopology } from "@ems/messaging";
+import { exitOnStartupFailure, stopOnSignals } from "@ems/runtime";
 import { USAGE, parseSimulatorArgs } from "./simulator/cli.ts";
 import { simulatorEnv as env } from "./simulator/env.ts";
 import { progressBar } from "./simulator/progress.ts";
 import { runSimulator, stepCount } from "./simulator/simulator.ts";
 import { startHeartbeat } from "./shared/heartbeat.ts";
-import { exitOnStartupFailure, stopOnSignals } from "./shared/process.ts";
 
 const log = consoleLogger("simulator", env.LOG_LEVEL);
 const parsed = (() => {

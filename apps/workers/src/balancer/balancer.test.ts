@@ -143,3 +143,51 @@ describe("balancer following the live monitoring replicas", () => {
     expect(elastic.partitionCount()).toBe(2);
   });
 });
+
+/**
+ * Liveness that means progress: a balancer holding readings it cannot forward (here: its partition
+ * queue is gone, so every forward is refused as unroutable and the reading requeued) reports
+ * unhealthy once the stall timeout has passed, though it is still connected; idle, it stays healthy.
+ */
+describe("balancer health", () => {
+  const stalledNames = queueNames(uniqueQueuePrefix("balancer-stall"));
+  let connection: ChannelModel;
+  let channel: Channel;
+  let stalled: RunningBalancer;
+
+  beforeAll(async () => {
+    connection = await amqp.connect(testEnv.RABBITMQ_URL);
+    channel = await connection.createChannel();
+    await declareTopology(channel, stalledNames, 1);
+    stalled = await startBalancer({
+      rabbitmqUrl: testEnv.RABBITMQ_URL,
+      queuePrefix: stalledNames.sensorData.replace("sensor.data.queue", ""),
+      partitionCount: 1,
+      prefetch: 10,
+      stallTimeoutMs: 1_000,
+      statsIntervalMs: 0,
+      log: testLogger,
+    });
+  });
+
+  afterAll(async () => {
+    await stalled.stop();
+    await deleteTopology(channel, stalledNames, 1);
+    await connection.close();
+  });
+
+  it("stays healthy while idle, turns unhealthy when readings wait and none is forwarded, and healthy again once they move", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(stalled.healthy()).toBe(true);
+
+    await channel.deleteQueue(stalledNames.partition(0));
+    const reading = { timestamp: Date.now(), device_id: randomUUID(), measurement_value: 0.5 };
+    channel.sendToQueue(stalledNames.sensorData, Buffer.from(JSON.stringify(reading)), { persistent: true });
+    await eventually("the stalled balancer reports unhealthy", () => !stalled.healthy(), 10_000);
+    expect(stalled.counts().forwarded).toEqual([0]);
+
+    await declareTopology(channel, stalledNames, 1);
+    await eventually("the reading forwarded", () => stalled.counts().forwarded[0] === 1, 10_000);
+    expect(stalled.healthy()).toBe(true);
+  });
+});

@@ -3,6 +3,10 @@ import { queueNames } from "@ems/contracts/queues";
 import { partitionOf } from "@ems/hashing";
 import { Broker, declareTopology, type Logger } from "@ems/messaging";
 import { QueueStats, liveReplicaCount } from "../monitoring/queue-stats.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
+
+/** Pause before a reading whose forward failed (RabbitMQ refused or lost it) is requeued and tried again. */
+const FORWARD_RETRY_DELAY_MS = 1_000;
 
 export interface BalancerConfig {
   rabbitmqUrl: string;
@@ -15,8 +19,14 @@ export interface BalancerConfig {
    * partitions. Without it, N is fixed.
    */
   elastic?: { pollIntervalMs: number };
-  /** Readings held unacknowledged at once; forwards are confirmed concurrently up to this many. */
+  /**
+   * Readings held unacknowledged at once; forwards are confirmed concurrently up to this many. Each
+   * is read whole before its size check, so this bounds the memory they take: prefetch × the
+   * broker's maximum message size.
+   */
   prefetch: number;
+  /** Readings in hand and none forwarded for this long: unhealthy (default 60 s; see ProgressWatch). */
+  stallTimeoutMs?: number;
   /** How often per-partition counts are logged; 0 turns the log off. */
   statsIntervalMs: number;
   log: Logger;
@@ -32,7 +42,7 @@ export interface RunningBalancer {
   counts(): BalancerCounts;
   /** The partition count readings are forwarded over now. */
   partitionCount(): number;
-  /** Connected to RabbitMQ (for the container's health check). */
+  /** Connected to RabbitMQ and not stalled (for the container's health check; see ProgressWatch). */
   healthy(): boolean;
   /** Stops consuming, waits until every in-flight reading is forwarded (confirmed) and acked, closes. */
   stop(): Promise<void>;
@@ -68,7 +78,8 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
     await follower.poll();
   }
 
-  await broker.consume(names.sensorData, { prefetch: config.prefetch }, async (delivery) => {
+  const progress = new ProgressWatch(config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, log);
+  const forward = progress.track(async (delivery) => {
     const parsed = parseMeasurement(delivery.body);
     if (!parsed.ok) {
       await delivery.deadLetter(parsed.reason);
@@ -79,7 +90,8 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
     await broker.sendToQueue(names.partition(partition), delivery.body);
     delivery.ack();
     counts.forwarded[partition]!++;
-  });
+  }, FORWARD_RETRY_DELAY_MS);
+  await broker.consume(names.sensorData, { prefetch: config.prefetch, retryDelayMs: FORWARD_RETRY_DELAY_MS }, forward);
   log.info(`forwarding ${names.sensorData} to ${describePartitions(names, partitionCount)}${config.elastic ? " (elastic: following the live monitoring replicas)" : ""}`);
   follower?.start();
 
@@ -88,7 +100,7 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
   return {
     counts: () => ({ forwarded: [...counts.forwarded], deadLettered: counts.deadLettered }),
     partitionCount: () => partitionCount,
-    healthy: () => broker.isConnected,
+    healthy: () => broker.isConnected && !progress.stalled(),
     async stop() {
       stopStatsLog();
       await follower?.stop();

@@ -8,7 +8,13 @@ import { sharedEnvSchema } from "../shared/env.ts";
 export const balancerEnv = createEnv({
   server: {
     ...sharedEnvSchema,
-    /** Unacknowledged readings the balancer holds; its forwards are confirmed concurrently up to this many. */
+    /**
+     * Unacknowledged readings the balancer holds; its forwards are confirmed concurrently up to this many.
+     * Chosen by `npm run bench:pipeline` (docs/RELIABILITY.md, "The balancer's prefetch"): 100 / 250 /
+     * 500 / 1000 gave 1,113 / 1,907 / 2,823 / 3,612 readings/s and p99 2.7 / 1.7 / 1.3 / 1.2 s with
+     * 2,000 in flight. Each is read whole before the 4 KiB check, so 1000 holds at most 62.5 MiB under
+     * the stack's 64 KiB broker limit (the local RabbitMQ has none: its default is 128 MiB).
+     */
     BALANCER_PREFETCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
     /**
      * How often the balancer reads the live partition count (monitoring replicas consuming

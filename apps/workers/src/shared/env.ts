@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_STALL_TIMEOUT_MS } from "./progress.ts";
 
 /**
  * Settings every worker process shares. Each process's entry composes these with its own into one
@@ -16,4 +17,9 @@ export const sharedEnvSchema = {
   /** Prefix for every queue and exchange name. Empty in production; tests set one per run. */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(""),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * Liveness: a balancer or monitoring replica that holds messages and settles none of them for this
+   * long reports unhealthy (its heartbeat stops), so Swarm replaces it (src/shared/progress.ts).
+   */
+  WORKER_STALL_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(DEFAULT_STALL_TIMEOUT_MS),
 };

@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 /**
  * Health for the processes without an HTTP port (balancer, monitoring, simulator): while `healthy()`
  * holds, the heartbeat file is rewritten every few seconds; the container's HEALTHCHECK fails once
- * the file is older than 30 s, i.e. the process hangs or has lost RabbitMQ for that long.
+ * the file is older than 30 s, i.e. the process hangs, has lost RabbitMQ, or (balancer, monitoring)
+ * has held messages without settling any (ProgressWatch) for that long.
  */
 export const HEARTBEAT_FILE = "/tmp/ems-worker-heartbeat";
 

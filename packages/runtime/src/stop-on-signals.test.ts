@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
-const helper = fileURLToPath(new URL("./process.ts", import.meta.url));
+const helper = fileURLToPath(new URL("./stop-on-signals.ts", import.meta.url));
 const started: ChildProcess[] = [];
 
 afterEach(() => {
@@ -11,13 +11,17 @@ afterEach(() => {
 
 /**
  * A process whose only shutdown path is `stopOnSignals`, with a stop that takes `stopMs` (or never
- * ends) and a deadline of `deadlineMs`; prints "ready" once its handlers are installed.
+ * ends, or throws at once) and a deadline of `deadlineMs`; prints "ready" once its handlers are installed.
  */
-function run(stopMs: number | "never", deadlineMs: number) {
+function run(stopMs: number | "never" | "throws", deadlineMs: number) {
+  const stop = {
+    never: "() => new Promise(() => {})",
+    throws: '() => { throw new Error("cannot close") }',
+  }[String(stopMs)] ?? `() => new Promise((resolve) => setTimeout(resolve, ${stopMs}))`;
   const script = `
     const { stopOnSignals } = await import(${JSON.stringify(helper)});
     const log = { debug() {}, info: (m) => console.log(m), warn: (m) => console.log(m), error: (m) => console.log(m) };
-    stopOnSignals(log, () => ${stopMs === "never" ? "new Promise(() => {})" : `new Promise((resolve) => setTimeout(resolve, ${stopMs}))`}, { deadlineMs: ${deadlineMs} });
+    stopOnSignals(log, ${stop}, { deadlineMs: ${deadlineMs} });
     setInterval(() => {}, 1_000);
     console.log("ready");
   `;
@@ -41,7 +45,7 @@ function run(stopMs: number | "never", deadlineMs: number) {
   return { signal, ready, exited };
 }
 
-describe("stopOnSignals (the workers' one shutdown path)", () => {
+describe("stopOnSignals (every process's one shutdown path)", () => {
   it("exits 0 once the stop has finished", async () => {
     const { signal, ready, exited } = run(300, 5_000);
     await ready;
@@ -50,6 +54,16 @@ describe("stopOnSignals (the workers' one shutdown path)", () => {
     expect(code).toBe(0);
     expect(afterMs).toBeGreaterThanOrEqual(250);
     expect(output).toMatch(/SIGTERM: finishing in-flight work/);
+  });
+
+  it("exits 1 at once when the stop fails", async () => {
+    const { signal, ready, exited } = run("throws", 20_000);
+    await ready;
+    signal("SIGTERM");
+    const { code, afterMs, output } = await exited;
+    expect(code).toBe(1);
+    expect(afterMs).toBeLessThan(3_000);
+    expect(output).toMatch(/stopping failed: cannot close/);
   });
 
   it("exits 1 at the deadline when the stop hangs", async () => {
