@@ -4,7 +4,7 @@
  * sensor.data.queue, runs them through the balancer and two monitoring replicas, waits until every
  * one is committed, checks the stored hourly totals against the published values exactly, then
  * measures the per-message baseline (prefetch 1, one transaction and one ack per reading). The last
- * line printed is one JSON object: {"messages","msgsPerSec","p50Ms","p99Ms","exact","baselineMsgsPerSec"}.
+ * line printed is one JSON object: {"messages","msgsPerSec","p50Ms","p99Ms","exact","baselineMsgsPerSec","bytesPerReading"}.
  *
  * Load is closed-loop: at most --in-flight readings are published but not yet committed at any time,
  * like a fleet of meters whose gateway waits for the system to keep up. Throughput is then the
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     messages: { type: "string", default: "100000" },
     "baseline-messages": { type: "string" },
     "in-flight": { type: "string", default: "500" },
+    "balancer-prefetch": { type: "string", default: "1000" },
     verbose: { type: "boolean", default: false },
   },
 });
@@ -42,6 +43,7 @@ const options = z
     messages: z.coerce.number().int().min(DEVICES),
     "baseline-messages": z.coerce.number().int().min(100).optional(),
     "in-flight": z.coerce.number().int().min(1),
+    "balancer-prefetch": z.coerce.number().int().min(1),
     verbose: z.boolean(),
   })
   .parse(values);
@@ -221,6 +223,17 @@ async function totalsAreExact(db: pg.Pool, readings: Measurement[]): Promise<boo
   return mismatches === 0 && rows.length === expected.size && storedReadings === readings.length;
 }
 
+/**
+ * Bytes the stored readings take on disk — the readings table with all its partitions (the empty ones
+ * of the retention window and ahead included), indexes and TOAST — per reading stored.
+ */
+async function bytesPerReading(db: pg.Pool, readings: number): Promise<number> {
+  const { rows } = await db.query<{ bytes: string }>(
+    "SELECT sum(pg_total_relation_size(relid))::text AS bytes FROM pg_partition_tree('readings')",
+  );
+  return Math.round((Number(rows[0]?.bytes ?? 0) / readings) * 10) / 10;
+}
+
 async function main(): Promise<void> {
   log.info(`creating a dedicated test database; queues prefixed ${prefix}`);
   const urls = await createTestDatabases("benchpipeline");
@@ -244,13 +257,14 @@ async function main(): Promise<void> {
     const baseline = makeReadings(deviceIds, BASELINE_MESSAGES, warmUp[0]!.timestamp);
     const baselineWarmUp = makeReadings(deviceIds, 200, baseline[0]!.timestamp);
 
-    const tuned = { balancerPrefetch: 1_000, prefetch: 1_000, batchSize: 500, batchConcurrency: 1 };
+    const tuned = { balancerPrefetch: options["balancer-prefetch"], prefetch: 1_000, batchSize: 500, batchConcurrency: 1 };
     const batched = await runPhase("batched", urls.monitoring, warmUp, main, tuned);
     const exact = await totalsAreExact(db, [...warmUp, ...main]);
+    const storage = await bytesPerReading(db, warmUp.length + main.length);
     const perMessage = { balancerPrefetch: 1, prefetch: 1, batchSize: 1, batchConcurrency: 1 };
     const baselineResult = await runPhase("baseline", urls.monitoring, baselineWarmUp, baseline, perMessage);
 
-    console.log(JSON.stringify({ messages: MESSAGES, ...batched, exact, baselineMsgsPerSec: baselineResult.msgsPerSec }));
+    console.log(JSON.stringify({ messages: MESSAGES, ...batched, exact, baselineMsgsPerSec: baselineResult.msgsPerSec, bytesPerReading: storage }));
   } finally {
     await admin.onConnect((channel) => deleteTopology(channel, names, PARTITIONS)).catch((e: unknown) => log.warn(`queue clean-up: ${String(e)}`));
     await admin.close();

@@ -44,7 +44,9 @@ export async function shapeFromDatabase(url: string): Promise<SchemaShape> {
              CASE WHEN data_type = 'numeric' THEN numeric_scale END AS numeric_scale,
              CASE WHEN data_type LIKE 'timestamp%' THEN datetime_precision END AS datetime_precision
         FROM information_schema.columns
-       WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`);
+       WHERE table_schema = 'public' AND table_name <> 'schema_migrations'
+         -- A partitioned table is described once, by its parent (partitions come and go at run time).
+         AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)`);
     const tables: Record<string, TableShape> = {};
     const table = (name: string) => (tables[name] ??= { columns: {}, primaryKey: [], unique: [], foreignKeys: [], indexes: [] });
     for (const c of columns.rows) {
@@ -64,7 +66,7 @@ export async function shapeFromDatabase(url: string): Promise<SchemaShape> {
         JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
         CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-       WHERE t.relname <> 'schema_migrations'
+       WHERE t.relname <> 'schema_migrations' AND NOT t.relispartition
        GROUP BY t.relname, i.indexrelid, i.indisprimary, i.indisunique, i.indpred`);
     for (const i of indexes.rows) {
       const t = table(i.table_name);

@@ -45,9 +45,12 @@ export function createPool(
 
 /**
  * True when PostgreSQL rejected the data itself (SQLSTATE class 22 "data exception", e.g. a value out of
- * range): retrying cannot help, so the message is dead-lettered. Every other error (connection lost,
- * server shutting down, serialization) is treated as transient and the message is retried.
+ * range), or a reading's day has no partition in `readings` (23514 "no partition of relation … found for
+ * row": partition maintenance creates them days ahead, so only if it has failed for that long): retrying
+ * cannot help, so the message is dead-lettered with PostgreSQL's words. Every other error (connection
+ * lost, server shutting down, serialization) is treated as transient and the message is retried.
  */
 export function isDataError(error: unknown): error is pg.DatabaseError {
-  return error instanceof pg.DatabaseError && typeof error.code === "string" && error.code.startsWith("22");
+  if (!(error instanceof pg.DatabaseError) || typeof error.code !== "string") return false;
+  return error.code.startsWith("22") || (error.code === "23514" && error.message.startsWith("no partition of relation"));
 }

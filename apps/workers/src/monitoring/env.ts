@@ -3,6 +3,8 @@ import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { withSecretFiles } from "@ems/config/secrets";
 import { sharedEnvSchema } from "../shared/env.ts";
+import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS } from "./held-readings.ts";
+import { DEFAULT_RETENTION_DAYS } from "./retention.ts";
 
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -33,6 +35,12 @@ export const monitoringEnv = createEnv({
     CONSUMPTION_UPDATE_INTERVAL_MS: count(0, 60_000, 1_000),
     MONITORING_RETRY_DELAY_MS: count(0, 60_000, 1_000),
     MONITORING_STATS_INTERVAL_MS: count(0, 3_600_000, 10_000),
+    /** Readings are kept (and deduplicated) for today and this many UTC days before it; older ones are refused. */
+    MONITORING_RETENTION_DAYS: count(1, 3_650, DEFAULT_RETENTION_DAYS),
+    /** A reading of a device with no sync event yet is held this long, then dead-lettered. */
+    MONITORING_HOLD_GRACE_MS: count(0, 30 * 86_400_000, DEFAULT_HOLD_GRACE_MS),
+    /** How often held readings are looked at (counted once their device is known; expired after the grace). */
+    MONITORING_HELD_SWEEP_INTERVAL_MS: count(100, 3_600_000, DEFAULT_HELD_SWEEP_INTERVAL_MS),
   },
   runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL"]),
   emptyStringAsUndefined: true,

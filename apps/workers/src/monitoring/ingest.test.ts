@@ -7,15 +7,21 @@ import { databaseUrls } from "@ems/db/env";
 import { testLogger } from "../shared/testing.ts";
 import { createPool, isDataError, type Queryable } from "./database.ts";
 import { ingestReadings } from "./ingest.ts";
+import { maintainReadingPartitions, oldestAcceptedReading } from "./retention.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // 2026-11-20 10:00 UTC
+const DAY = 24 * HOUR;
+const RETENTION_DAYS = 30;
+/** 10:00 UTC two days ago: inside the retention window. */
+const T0 = oldestAcceptedReading(Date.now(), 2) + 10 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 let pool: pg.Pool;
 
-beforeAll(() => {
+beforeAll(async () => {
   pool = createPool(databaseUrls.monitoring, 4, "ems-monitoring-test", testLogger);
+  await maintainReadingPartitions(pool, RETENTION_DAYS);
 });
 afterAll(async () => {
   await pool.end();
@@ -56,11 +62,29 @@ async function alertsOf(deviceId: string) {
 }
 
 const reading = (deviceId: string, timestamp: number, value: number): Measurement => ({ deviceId, timestamp, value });
+const ingest = (db: Queryable, readings: Measurement[]) => ingestReadings(db, readings, oldestAcceptedReading(Date.now(), RETENTION_DAYS));
+
+/** The stored readings of a device, as (timestamp, kWh) pairs. */
+async function storedReadings(deviceId: string): Promise<{ at: number; kwh: string | null }[]> {
+  const { rows } = await pool.query<{ reading_at: Date; kwh: string | null }>(
+    "SELECT r.reading_at, r.kwh::text AS kwh FROM readings r JOIN devices d USING (device_no) WHERE d.device_id = $1 ORDER BY r.reading_at",
+    [deviceId],
+  );
+  return rows.map((r) => ({ at: r.reading_at.getTime(), kwh: r.kwh }));
+}
+
+async function heldReadings(deviceId: string): Promise<{ at: number; kwh: string }[]> {
+  const { rows } = await pool.query<{ reading_at: Date; kwh: string }>(
+    "SELECT reading_at, kwh::text AS kwh FROM pending_readings WHERE device_id = $1 ORDER BY reading_at",
+    [deviceId],
+  );
+  return rows.map((r) => ({ at: r.reading_at.getTime(), kwh: r.kwh }));
+}
 
 describe("ingestReadings", () => {
   it("sums readings per UTC clock hour exactly, with boundary readings in the hour they start", async () => {
     const deviceId = await newDevice();
-    const result = await ingestReadings(pool, [
+    const result = await ingest(pool, [
       reading(deviceId, T0 + 50 * 60_000, 0.1),
       reading(deviceId, T0 + HOUR - 1, 0.2), // 10:59:59.999 → 10:00
       reading(deviceId, T0 + HOUR, 0.7), // 11:00:00.000 → 11:00
@@ -69,43 +93,73 @@ describe("ingestReadings", () => {
     expect(result.outcomes).toEqual(["recorded", "recorded", "recorded", "recorded"]);
     expect(result.countedCount).toBe(4);
     expect(await hourTotals(deviceId)).toEqual({
-      "2026-11-20T10:00:00.000Z": { total: "0.3", count: 2 },
-      "2026-11-20T11:00:00.000Z": { total: "0.75", count: 2 },
+      [iso(T0)]: { total: "0.3", count: 2 },
+      [iso(T0 + HOUR)]: { total: "0.75", count: 2 },
     });
     // Batches add to what is there; doubles never leak binary rounding into the totals.
-    await ingestReadings(pool, [reading(deviceId, T0 + 10 * 60_000, 0.1), reading(deviceId, T0 + 20 * 60_000, 0.2)]);
-    expect((await hourTotals(deviceId))["2026-11-20T10:00:00.000Z"]).toEqual({ total: "0.6", count: 4 });
+    await ingest(pool, [reading(deviceId, T0 + 10 * 60_000, 0.1), reading(deviceId, T0 + 20 * 60_000, 0.2)]);
+    expect((await hourTotals(deviceId))[iso(T0)]).toEqual({ total: "0.6", count: 4 });
   });
 
   it("never counts a reading twice: not when redelivered, not when repeated in a batch", async () => {
     const deviceId = await newDevice();
-    const first = await ingestReadings(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1), reading(deviceId, T0 + 600_000, 2)]);
+    const first = await ingest(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1), reading(deviceId, T0 + 600_000, 2)]);
     expect(first).toMatchObject({ countedCount: 2, duplicateCount: 1 });
-    const redelivered = await ingestReadings(pool, [reading(deviceId, T0 + 600_000, 2), reading(deviceId, T0 + 1_200_000, 4)]);
+    const redelivered = await ingest(pool, [reading(deviceId, T0 + 600_000, 2), reading(deviceId, T0 + 1_200_000, 4)]);
     expect(redelivered).toMatchObject({ countedCount: 1, duplicateCount: 1 });
     expect(redelivered.outcomes).toEqual(["recorded", "recorded"]);
-    expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "7", count: 3 } });
+    expect(await hourTotals(deviceId)).toEqual({ [iso(T0)]: { total: "7", count: 3 } });
   });
 
   it("counts a reading once when two batches carrying it commit concurrently", async () => {
     const deviceId = await newDevice();
     const batch = Array.from({ length: 50 }, (_, i) => reading(deviceId, T0 + i * 60_000, (i + 1) / 1000));
-    const results = await Promise.all([ingestReadings(pool, batch), ingestReadings(pool, [...batch].reverse())]);
+    const results = await Promise.all([ingest(pool, batch), ingest(pool, [...batch].reverse())]);
     expect(results[0].countedCount + results[1].countedCount).toBe(50);
-    expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "1.275", count: 50 } });
+    expect(await hourTotals(deviceId)).toEqual({ [iso(T0)]: { total: "1.275", count: 50 } });
   });
 
-  it("reports readings of unknown and deleted devices and stores nothing for them", async () => {
+  it("stores each counted reading with its value, and nothing for a duplicate", async () => {
+    const deviceId = await newDevice();
+    await ingest(pool, [reading(deviceId, T0, 0.1), reading(deviceId, T0 + 600_000, 0.25)]);
+    await ingest(pool, [reading(deviceId, T0, 0.9)]); // a duplicate key: the first value stays
+    expect(await storedReadings(deviceId)).toEqual([
+      { at: T0, kwh: "0.1" },
+      { at: T0 + 600_000, kwh: "0.25" },
+    ]);
+  });
+
+  it("holds readings of an unknown device (a duplicate once), refuses a deleted device's, and counts neither", async () => {
     const known = await newDevice();
     const deleted = await newDevice();
     await syncDevice({ type: "device.deleted", deviceId: deleted });
     const stranger = randomUUID();
-    const result = await ingestReadings(pool, [reading(stranger, T0, 1), reading(known, T0, 1), reading(deleted, T0, 1)]);
-    expect(result.outcomes).toEqual(["unknown-device", "recorded", "unknown-device"]);
-    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0 });
+    const result = await ingest(pool, [reading(stranger, T0, 1), reading(known, T0, 1), reading(deleted, T0, 1), reading(stranger, T0, 1)]);
+    expect(result.outcomes).toEqual(["held", "recorded", "device-deleted", "held"]);
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 2 });
+    const again = await ingest(pool, [reading(stranger, T0, 5), reading(stranger, T0 + 600_000, 2)]);
+    expect(again.outcomes).toEqual(["held", "held"]);
+    expect(await heldReadings(stranger)).toEqual([
+      { at: T0, kwh: "1" },
+      { at: T0 + 600_000, kwh: "2" },
+    ]);
     expect(await hourTotals(deleted)).toEqual({});
-    const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = ANY($1::uuid[])", [[stranger, deleted]]);
-    expect(rowCount).toBe(0);
+    expect(await storedReadings(deleted)).toEqual([]);
+    expect(await heldReadings(deleted)).toEqual([]);
+  });
+
+  it("refuses a reading from before the retention window, whatever its device, and keeps one on the window's first day", async () => {
+    const deviceId = await newDevice();
+    const stranger = randomUUID();
+    const oldest = oldestAcceptedReading(Date.now(), RETENTION_DAYS);
+    const result = await ingest(pool, [reading(deviceId, oldest - 1, 1), reading(stranger, oldest - DAY, 1), reading(deviceId, oldest, 2)]);
+    expect(result.outcomes).toEqual(["too-old", "too-old", "recorded"]);
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 0 });
+    expect(await storedReadings(deviceId)).toEqual([{ at: oldest, kwh: "2" }]);
+    expect(await heldReadings(stranger)).toEqual([]);
+    // Only refusals: nothing reaches the database.
+    const onlyOld = await ingest(pool, [reading(deviceId, oldest - 1, 1)]);
+    expect(onlyOld).toEqual({ outcomes: ["too-old"], hourTotals: [], countedCount: 0, duplicateCount: 0, heldCount: 0 });
   });
 
   it("does not count a reading of a device deleted just before the batch's write, and reports it", async () => {
@@ -116,23 +170,22 @@ describe("ingestReadings", () => {
     let deletedBeforeWrite = false;
     const racing: Queryable = {
       async query(text, values) {
-        if (!deletedBeforeWrite && /INSERT INTO processed_readings/.test(text)) {
+        if (!deletedBeforeWrite && /INSERT INTO readings/.test(text)) {
           deletedBeforeWrite = true;
           await syncDevice({ type: "device.deleted", deviceId: deleted });
         }
         return pool.query(text, values);
       },
     };
-    const result = await ingestReadings(racing, [reading(deleted, T0, 1), reading(kept, T0, 2), reading(deleted, T0 + 60_000, 3)]);
+    const result = await ingest(racing, [reading(deleted, T0, 1), reading(kept, T0, 2), reading(deleted, T0 + 60_000, 3)]);
     expect(deletedBeforeWrite).toBe(true);
-    // Reported (the consumer dead-letters "unknown-device" readings with reason "unknown device"), not counted.
-    expect(result.outcomes).toEqual(["unknown-device", "recorded", "unknown-device"]);
+    // Reported (the consumer dead-letters them with reason "device deleted"), not counted.
+    expect(result.outcomes).toEqual(["device-deleted", "recorded", "device-deleted"]);
     expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0 });
     expect(result.hourTotals.map((total) => total.deviceId)).toEqual([kept]);
     expect(await hourTotals(deleted)).toEqual({});
-    expect(await hourTotals(kept)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "2", count: 1 } });
-    const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = $1", [deleted]);
-    expect(rowCount).toBe(0);
+    expect(await hourTotals(kept)).toEqual({ [iso(T0)]: { total: "2", count: 1 } });
+    expect(await storedReadings(deleted)).toEqual([]);
   });
 
   it("fails a batch stuck on a lock past the statement timeout with a transient error, and counts it on the retry", async () => {
@@ -145,7 +198,7 @@ describe("ingestReadings", () => {
       await holder.query("BEGIN");
       await holder.query("SELECT 1 FROM devices WHERE device_id = $1 FOR UPDATE", [deviceId]);
       const started = Date.now();
-      const error = await ingestReadings(impatient, [reading(deviceId, T0, 1)]).then(
+      const error = await ingest(impatient, [reading(deviceId, T0, 1)]).then(
         () => null,
         (failure: unknown) => failure,
       );
@@ -154,7 +207,7 @@ describe("ingestReadings", () => {
       expect(isDataError(error)).toBe(false); // so the consumer requeues, never dead-letters
       expect(Date.now() - started).toBeLessThan(5_000);
       await holder.query("COMMIT");
-      const retried = await ingestReadings(impatient, [reading(deviceId, T0, 1)]);
+      const retried = await ingest(impatient, [reading(deviceId, T0, 1)]);
       expect(retried.countedCount).toBe(1);
     } finally {
       await holder.query("ROLLBACK").catch(() => {});
@@ -180,7 +233,7 @@ describe("ingestReadings", () => {
       });
       const syncPid = (await sync.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
       let settled = false;
-      const ingest = ingestReadings(pool, [reading(deviceId, T0, 1)]).finally(() => {
+      const batch = ingest(pool, [reading(deviceId, T0, 1)]).finally(() => {
         settled = true;
       });
       // Commit the delete once the batch has either finished or is waiting for the device row.
@@ -192,14 +245,13 @@ describe("ingestReadings", () => {
         if (!waited) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await sync.query("COMMIT");
-      const result = await ingest;
+      const result = await batch;
       // The batch waited for the device row the uncommitted delete holds, then saw it deleted.
       expect(waited).toBe(true);
-      expect(result.outcomes).toEqual(["unknown-device"]);
+      expect(result.outcomes).toEqual(["device-deleted"]);
       expect(result).toMatchObject({ countedCount: 0, duplicateCount: 0, hourTotals: [] });
       expect(await hourTotals(deviceId)).toEqual({});
-      const { rowCount } = await pool.query("SELECT 1 FROM processed_readings WHERE device_id = $1", [deviceId]);
-      expect(rowCount).toBe(0);
+      expect(await storedReadings(deviceId)).toEqual([]);
     } finally {
       await sync.query("ROLLBACK").catch(() => {});
       await sync.end();
@@ -208,19 +260,19 @@ describe("ingestReadings", () => {
 
   it("records a batch of only duplicates of a live device, with no totals to report", async () => {
     const deviceId = await newDevice();
-    await ingestReadings(pool, [reading(deviceId, T0, 1)]);
-    const again = await ingestReadings(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1)]);
-    expect(again).toEqual({ outcomes: ["recorded", "recorded"], hourTotals: [], countedCount: 0, duplicateCount: 2 });
+    await ingest(pool, [reading(deviceId, T0, 1)]);
+    const again = await ingest(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1)]);
+    expect(again).toEqual({ outcomes: ["recorded", "recorded"], hourTotals: [], countedCount: 0, duplicateCount: 2, heldCount: 0 });
   });
 
   it("stores one alert when an hour's total first exceeds the limit, for the owner at that moment", async () => {
     const owner = randomUUID();
     const deviceId = await newDevice({ ownerId: owner, maxHourlyConsumption: "1.000" });
 
-    const atLimit = await ingestReadings(pool, [reading(deviceId, T0, 0.4), reading(deviceId, T0 + 600_000, 0.6)]);
+    const atLimit = await ingest(pool, [reading(deviceId, T0, 0.4), reading(deviceId, T0 + 600_000, 0.6)]);
     expect(atLimit.hourTotals).toEqual([expect.objectContaining({ totalKwh: "1.0", alert: null, ownerId: owner })]);
 
-    const over = await ingestReadings(pool, [reading(deviceId, T0 + 1_200_000, 0.001)]);
+    const over = await ingest(pool, [reading(deviceId, T0 + 1_200_000, 0.001)]);
     expect(over.hourTotals).toHaveLength(1);
     expect(over.hourTotals[0]).toMatchObject({ deviceId, totalKwh: "1.001", limitKwh: "1.000", ownerId: owner });
     expect(over.hourTotals[0]?.alert?.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -228,11 +280,11 @@ describe("ingestReadings", () => {
     // Still over the limit in the same hour: no second alert, even for a new owner.
     const newOwner = randomUUID();
     await syncDevice({ type: "device.assigned", deviceId, ownerId: newOwner, maxHourlyConsumption: "1.000" });
-    const stillOver = await ingestReadings(pool, [reading(deviceId, T0 + 1_800_000, 1)]);
+    const stillOver = await ingest(pool, [reading(deviceId, T0 + 1_800_000, 1)]);
     expect(stillOver.hourTotals[0]).toMatchObject({ totalKwh: "2.001", ownerId: newOwner, alert: null });
 
     // The next hour's alert goes to the owner at that moment.
-    const nextHour = await ingestReadings(pool, [reading(deviceId, T0 + HOUR, 5)]);
+    const nextHour = await ingest(pool, [reading(deviceId, T0 + HOUR, 5)]);
     expect(nextHour.hourTotals[0]).toMatchObject({ ownerId: newOwner });
     expect(nextHour.hourTotals[0]?.alert).not.toBeNull();
 
@@ -244,7 +296,7 @@ describe("ingestReadings", () => {
 
   it("stores an alert without an owner for an unassigned device", async () => {
     const deviceId = await newDevice({ maxHourlyConsumption: "0.5" });
-    const result = await ingestReadings(pool, [reading(deviceId, T0, 0.6)]);
+    const result = await ingest(pool, [reading(deviceId, T0, 0.6)]);
     expect(result.hourTotals[0]).toMatchObject({ ownerId: null });
     expect(result.hourTotals[0]?.alert).not.toBeNull();
     expect((await alertsOf(deviceId)).map((a) => a.owner_id)).toEqual([null]);
@@ -258,8 +310,8 @@ describe("createPool", () => {
     const kolkata = createPool(databaseUrls.monitoring, 1, "ems-monitoring-test", testLogger);
     try {
       const deviceId = await newDevice();
-      await ingestReadings(kolkata, [reading(deviceId, T0 + 5 * 60_000, 0.5)]);
-      expect(await hourTotals(deviceId)).toEqual({ "2026-11-20T10:00:00.000Z": { total: "0.5", count: 1 } });
+      await ingest(kolkata, [reading(deviceId, T0 + 5 * 60_000, 0.5)]);
+      expect(await hourTotals(deviceId)).toEqual({ [iso(T0)]: { total: "0.5", count: 1 } });
     } finally {
       await kolkata.end();
       await pool.query(`ALTER DATABASE "${database}" RESET TimeZone`);

@@ -3,10 +3,14 @@ import { hourStart } from "@ems/contracts/measurement";
 import type { Queryable } from "./database.ts";
 
 /**
- * What happened to one reading of a batch: "recorded" (counted now, or already counted before: either
- * way its effect is committed and the message can be acknowledged) or "unknown-device" (not stored).
+ * What happened to one reading of a batch:
+ * - "recorded": counted now, or counted before (a duplicate): its effect is committed, acknowledge it;
+ * - "held": its device is not in the sync copy (yet): stored in pending_readings, counted once the
+ *   device's sync event arrives (HeldReadings); acknowledge it;
+ * - "device-deleted": its device is deleted: not stored;
+ * - "too-old": before the retention window (its dedup key may be gone, so it could count twice): not stored.
  */
-export type ReadingOutcome = "recorded" | "unknown-device";
+export type ReadingOutcome = "recorded" | "held" | "device-deleted" | "too-old";
 
 /** A device-hour whose total changed in this batch, as committed. */
 export interface HourTotal {
@@ -29,43 +33,55 @@ export interface IngestResult {
   countedCount: number;
   /** Readings that were recorded already (redeliveries, or repeated within the batch). */
   duplicateCount: number;
+  /** Readings held for a device not known yet (duplicates of held readings included). */
+  heldCount: number;
 }
 
 /**
- * One statement, so one implicit transaction: the processed-reading keys, the hourly sums of only the
- * readings whose key was new, and the alerts of device-hours that went over their limit either all
- * commit or none do. Keys and rows are written in sorted order so that concurrent batches touching
- * the same rows (e.g. while partitions are being resized) lock them in the same order and cannot
- * deadlock.
+ * One statement, so one implicit transaction: the readings (the dedup keys), the hourly sums of only the
+ * readings that were new, the alerts of device-hours that went over their limit, and the readings held
+ * for unknown devices either all commit or none do. Rows are written in key order so that concurrent
+ * batches touching the same rows (e.g. while partitions are being resized) lock them in the same order
+ * and cannot deadlock.
  *
- * Only readings of live devices count, decided by this same statement: `live` takes a share lock on
- * each device row that exists and is not deleted. A sync event deleting a device either commits
- * before (the lock re-reads the row, sees `deleted` and leaves the device out) or waits until this
- * batch has committed; a reading can never be counted for a device deleted before its batch's write.
- * Every live device of the batch comes back as at least one row (hour_start null when none of its
- * readings was new), so the caller learns which devices were refused.
+ * Whether a device is live, deleted or unknown is decided by this same statement: `known` takes a share
+ * lock on each device row that exists. A sync event deleting a device either commits before (the lock
+ * re-reads the row and sees `deleted`) or waits until this batch has committed; a reading can never be
+ * counted for a device deleted before its batch's write. Every known device of the batch comes back as
+ * at least one row (hour_start null when none of its readings was new), so the caller learns which
+ * devices were deleted (deleted = true) and which were unknown (no row: their readings were held).
  */
 const INGEST_SQL = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::numeric[])
       AS r(device_id, reading_at, hour_start, kwh)
   ),
-  live AS MATERIALIZED (
-    SELECT device_id FROM devices
-    WHERE device_id = ANY($1::uuid[]) AND NOT deleted
+  known AS MATERIALIZED (
+    SELECT device_id, device_no, deleted FROM devices
+    WHERE device_id = ANY($1::uuid[])
     ORDER BY device_id
     FOR SHARE
   ),
+  live AS (
+    SELECT i.*, k.device_no FROM input i JOIN known k USING (device_id) WHERE NOT k.deleted
+  ),
   counted AS (
-    INSERT INTO processed_readings (device_id, reading_at)
-    SELECT device_id, reading_at FROM input JOIN live USING (device_id) ORDER BY device_id, reading_at
+    INSERT INTO readings (reading_at, device_no, kwh)
+    SELECT reading_at, device_no, kwh FROM live ORDER BY reading_at, device_no
     ON CONFLICT DO NOTHING
-    RETURNING device_id, reading_at
+    RETURNING reading_at, device_no
+  ),
+  held AS (
+    INSERT INTO pending_readings (device_id, reading_at, kwh)
+    SELECT device_id, reading_at, kwh FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.device_id = i.device_id)
+    ORDER BY device_id, reading_at
+    ON CONFLICT DO NOTHING
   ),
   sums AS (
-    SELECT i.device_id, i.hour_start, sum(i.kwh) AS kwh, count(*)::integer AS readings
-    FROM input i JOIN counted c USING (device_id, reading_at)
-    GROUP BY i.device_id, i.hour_start
+    SELECT l.device_id, l.hour_start, sum(l.kwh) AS kwh, count(*)::integer AS readings
+    FROM live l JOIN counted c USING (reading_at, device_no)
+    GROUP BY l.device_id, l.hour_start
   ),
   totals AS (
     INSERT INTO hourly_consumption AS h (device_id, hour_start, total_kwh, reading_count)
@@ -85,16 +101,17 @@ const INGEST_SQL = `
     ON CONFLICT (device_id, hour_start) DO NOTHING
     RETURNING id, device_id, hour_start, created_at
   )
-  SELECT l.device_id, t.hour_start, t.total_kwh::text AS total_kwh, d.max_hourly_consumption::text AS limit_kwh,
+  SELECT k.device_id, k.deleted, t.hour_start, t.total_kwh::text AS total_kwh, d.max_hourly_consumption::text AS limit_kwh,
          coalesce(s.readings, 0) AS counted, d.owner_id, a.id AS alert_id, a.created_at AS alert_created_at
-  FROM live l
+  FROM known k
   JOIN devices d USING (device_id)
-  LEFT JOIN (totals t JOIN sums s USING (device_id, hour_start)) ON t.device_id = l.device_id
+  LEFT JOIN (totals t JOIN sums s USING (device_id, hour_start)) ON t.device_id = k.device_id
   LEFT JOIN alerted a ON a.device_id = t.device_id AND a.hour_start = t.hour_start`;
 
-/** One per device-hour whose total changed, or one with hour_start null for a live device with nothing new. */
+/** One per device-hour whose total changed, or one with hour_start null for a known device with nothing new. */
 interface IngestRow {
   device_id: string;
+  deleted: boolean;
   hour_start: Date | null;
   total_kwh: string | null;
   limit_kwh: string;
@@ -111,46 +128,55 @@ const readingKey = (m: Measurement) => `${m.deviceId}@${m.timestamp}`;
  *
  * - A reading whose (device, timestamp) was counted before — a redelivery, or the same reading twice
  *   in this batch — changes nothing (its first occurrence counted).
- * - A reading for a device the sync copy does not know, or knows as deleted, is "unknown-device" and
- *   is not stored (the caller dead-letters it).
+ * - A reading from before `oldestAccepted` (epoch ms; see oldestAcceptedReading) is "too-old", and one
+ *   of a deleted device "device-deleted": neither is stored (the caller dead-letters them).
+ * - A reading of a device the sync copy does not know is "held" in pending_readings (once per key).
  * - An alert is stored when a device-hour's total first exceeds the device's limit, with the owner at
  *   that moment; later batches of the same hour find the alert there and store nothing.
  *
  * The caller acknowledges the messages only after this resolves: everything is committed by then.
  */
-export async function ingestReadings(db: Queryable, readings: readonly Measurement[]): Promise<IngestResult> {
+export async function ingestReadings(db: Queryable, readings: readonly Measurement[], oldestAccepted: number): Promise<IngestResult> {
   const outcomes = new Array<ReadingOutcome>(readings.length);
-  if (readings.length === 0) return { outcomes, hourTotals: [], countedCount: 0, duplicateCount: 0 };
 
   // The statement needs each key once (the join of input and counted keys would otherwise double a
   // reading sent twice in one batch); the first occurrence is the one that counts.
   const storedKeys = new Set<string>();
   const toStore: Measurement[] = [];
   for (const reading of readings) {
+    if (reading.timestamp < oldestAccepted) continue;
     const key = readingKey(reading);
     if (storedKeys.has(key)) continue;
     storedKeys.add(key);
     toStore.push(reading);
   }
 
-  const { rows } = await db.query<IngestRow>(INGEST_SQL, [
-    toStore.map((r) => r.deviceId),
-    toStore.map((r) => new Date(r.timestamp)),
-    toStore.map((r) => new Date(hourStart(r.timestamp))),
-    // String(value) is the shortest decimal that round-trips the double, e.g. "0.1", which numeric
-    // stores exactly: the sum of 0.1 + 0.2 is 0.3 here, not 0.30000000000000004.
-    toStore.map((r) => String(r.value)),
-  ]);
+  const { rows } =
+    toStore.length === 0
+      ? { rows: [] }
+      : await db.query<IngestRow>(INGEST_SQL, [
+          toStore.map((r) => r.deviceId),
+          toStore.map((r) => new Date(r.timestamp)),
+          toStore.map((r) => new Date(hourStart(r.timestamp))),
+          // String(value) is the shortest decimal that round-trips the double, e.g. "0.1", which numeric
+          // stores exactly: the sum of 0.1 + 0.2 is 0.3 here, not 0.30000000000000004.
+          toStore.map((r) => String(r.value)),
+        ]);
 
-  // Devices the statement counted for: it decided, under its lock, which ones exist and are not deleted.
-  const liveIds = new Set(rows.map((row) => row.device_id));
-  let unknownCount = 0;
+  // What the statement decided, under its lock, about each device: live, deleted, or (no row) unknown.
+  const deleted = new Map(rows.map((row) => [row.device_id, row.deleted]));
+  let recordedCount = 0;
+  let heldCount = 0;
   readings.forEach((reading, index) => {
-    if (liveIds.has(reading.deviceId)) {
+    const isDeleted = deleted.get(reading.deviceId);
+    if (reading.timestamp < oldestAccepted) outcomes[index] = "too-old";
+    else if (isDeleted === undefined) {
+      outcomes[index] = "held";
+      heldCount++;
+    } else if (isDeleted) outcomes[index] = "device-deleted";
+    else {
       outcomes[index] = "recorded";
-    } else {
-      outcomes[index] = "unknown-device";
-      unknownCount++;
+      recordedCount++;
     }
   });
 
@@ -168,5 +194,5 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
       alert: row.alert_id !== null && row.alert_created_at !== null ? { id: row.alert_id, createdAt: row.alert_created_at } : null,
     });
   }
-  return { outcomes, hourTotals, countedCount, duplicateCount: readings.length - unknownCount - countedCount };
+  return { outcomes, hourTotals, countedCount, duplicateCount: recordedCount - countedCount, heldCount };
 }

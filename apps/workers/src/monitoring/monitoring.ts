@@ -5,12 +5,15 @@ import { Broker, declareTopology, type Delivery, type Logger } from "@ems/messag
 import { randomBytes } from "node:crypto";
 import { BatchQueue } from "./batch-queue.ts";
 import { createPool, isDataError } from "./database.ts";
-import { ingestReadings, type IngestResult } from "./ingest.ts";
+import { ingestReadings, type IngestResult, type ReadingOutcome } from "./ingest.ts";
 import { Notifier } from "./notifier.ts";
 import { PartitionLocks } from "./partition-locks.ts";
 import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
 import { QueueStats } from "./queue-stats.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
+import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
+import { DEFAULT_RETENTION_DAYS, oldestAcceptedReading, startReadingPartitionMaintenance } from "./retention.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
 
 /** How an elastic replica claims, takes over and releases partitions (README: "Elastic partitions"). */
 export interface ElasticOptions {
@@ -57,6 +60,14 @@ export interface MonitoringConfig {
   consumptionUpdateIntervalMs: number;
   /** Delay before a reading or event that failed for a transient reason (database down) is requeued. */
   retryDelayMs: number;
+  /** Readings before the UTC day this many days ago are refused; older partitions are dropped (default 30). */
+  retentionDays?: number;
+  /** A held reading (its device not known yet) is dead-lettered after this long (default 24 h). */
+  holdGraceMs?: number;
+  /** How often held readings are swept: counted if their device is known by now, expired after the grace (default 10 s). */
+  heldSweepIntervalMs?: number;
+  /** Messages in hand and none settled for this long: unhealthy (default 60 s; see ProgressWatch). */
+  stallTimeoutMs?: number;
   /** How often throughput counts are logged; 0 turns the log off. */
   statsIntervalMs: number;
   log: Logger;
@@ -68,6 +79,8 @@ export interface MonitoringCounts {
   counted: number;
   duplicates: number;
   deadLettered: number;
+  /** Readings acknowledged but held until their device's sync event arrives. */
+  held: number;
   batches: number;
   syncApplied: number;
   syncStale: number;
@@ -77,13 +90,13 @@ export interface RunningMonitoring {
   counts(): MonitoringCounts;
   /** The partition queues this replica consumes now (pinned: always its one). */
   partitions(): number[];
-  /** Both RabbitMQ connections up (for the container's health check). */
+  /** Every RabbitMQ connection up and not stalled (for the container's health check; see ProgressWatch). */
   healthy(): boolean;
   /** Stops consuming, lets in-flight batches commit and ack, sends pending notifications, closes. */
   stop(): Promise<void>;
 }
 
-type ReadingResult = { outcome: "recorded" } | { outcome: "unknown-device" } | { outcome: "rejected"; reason: string };
+type ReadingResult = { outcome: ReadingOutcome } | { outcome: "rejected"; reason: string };
 
 /**
  * A monitoring replica: adds the readings of its partition(s) to hourly totals exactly once, raises
@@ -102,9 +115,11 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     throw new Error(`partition index ${pinned} is outside 0..${config.partitionCount - 1}`);
   }
   const names = queueNames(config.queuePrefix);
-  const counts: MonitoringCounts = { counted: 0, duplicates: 0, deadLettered: 0, batches: 0, syncApplied: 0, syncStale: 0 };
+  const counts: MonitoringCounts = { counted: 0, duplicates: 0, deadLettered: 0, held: 0, batches: 0, syncApplied: 0, syncStale: 0 };
   const member = pinned !== undefined ? String(pinned) : (config.memberId ?? randomBytes(3).toString("hex"));
   const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log, { statementTimeoutMs: config.statementTimeoutMs });
+  const retentionDays = config.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const stopPartitionMaintenance = await startReadingPartitionMaintenance(pool, retentionDays, log);
 
   // Connection names carry the queue prefix, so each environment's connections are told apart.
   const name = `${config.queuePrefix}monitoring-${member}`;
@@ -118,11 +133,32 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   await publisher.start();
   const notifier = new Notifier(publisher, { exchange: names.notificationsExchange, consumptionIntervalMs: config.consumptionUpdateIntervalMs, log });
 
+  const committed = (readings: readonly Measurement[], result: IngestResult) => {
+    counts.batches++;
+    counts.counted += result.countedCount;
+    counts.duplicates += result.duplicateCount;
+    counts.held += result.heldCount;
+    config.onBatchCommitted?.(readings, result);
+    notifier.notify(result.hourTotals);
+  };
+  const held = new HeldReadings({
+    pool,
+    retentionDays,
+    graceMs: config.holdGraceMs ?? DEFAULT_HOLD_GRACE_MS,
+    sweepIntervalMs: config.heldSweepIntervalMs ?? DEFAULT_HELD_SWEEP_INTERVAL_MS,
+    deadLetter: async (reading, reason) => {
+      await publishDeadReading(publisher, names, reading, reason);
+      counts.deadLettered++;
+    },
+    onCommitted: committed,
+    log,
+  });
+
   /** Commits one batch; a batch the database rejects as data is split so only the bad reading is refused. */
   async function ingestBatch(readings: Measurement[]): Promise<ReadingResult[]> {
     let result: IngestResult;
     try {
-      result = await ingestReadings(pool, readings);
+      result = await ingestReadings(pool, readings, oldestAcceptedReading(Date.now(), retentionDays));
     } catch (error) {
       if (!isDataError(error)) {
         // Logged once per batch here rather than once per reading by the broker.
@@ -135,14 +171,11 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       for (const reading of readings) single.push(...(await ingestBatch([reading])));
       return single;
     }
-    counts.batches++;
-    counts.counted += result.countedCount;
-    counts.duplicates += result.duplicateCount;
-    config.onBatchCommitted?.(readings, result);
-    notifier.notify(result.hourTotals);
+    committed(readings, result);
     return result.outcomes.map((outcome) => ({ outcome }));
   }
 
+  const progress = new ProgressWatch(config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, log);
   const batches = new BatchQueue(ingestBatch, { maxBatchSize: config.batchSize, maxConcurrent: config.batchConcurrency });
 
   const deadLetter = async (delivery: Delivery, reason: string) => {
@@ -161,8 +194,8 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       await new Promise((resolve) => setTimeout(resolve, config.retryDelayMs));
       return delivery.nack(true);
     }
-    if (result.outcome === "recorded") delivery.ack();
-    else await deadLetter(delivery, result.outcome === "unknown-device" ? "unknown device" : result.reason);
+    if (result.outcome === "recorded" || result.outcome === "held") delivery.ack();
+    else await deadLetter(delivery, "reason" in result ? result.reason : refusalReason(result.outcome, retentionDays));
   };
 
   /**
@@ -173,10 +206,11 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     const broker = new Broker({ url: config.rabbitmqUrl, name: `${name}-p${partition}`, log, deadLetterQueue: names.deadLetter });
     const ready = (async () => {
       await topology(broker, partition);
-      await broker.consume(names.partition(partition), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, (delivery) => {
+      const consumeReading = progress.track((delivery) => {
         onDelivery();
         return handleReading(delivery);
-      });
+      }, config.retryDelayMs);
+      await broker.consume(names.partition(partition), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, consumeReading);
       await broker.start();
     })();
     ready.catch(() => undefined);
@@ -195,6 +229,8 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       if (!isDataError(error)) throw error;
       return deadLetter(delivery, `database rejected the event: ${error.message}`);
     }
+    // Readings held while the device was unknown, counted now; if this fails the sweep does it later.
+    await held.release([event.event.deviceId]).catch((error: unknown) => log.warn(`held readings of ${event.event.deviceId} not released yet: ${String(error)}`));
     delivery.ack();
   };
 
@@ -209,7 +245,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     consumer = new Broker({ url: config.rabbitmqUrl, name, log, deadLetterQueue: names.deadLetter });
     await topology(consumer);
     await consumer.start();
-    await consumer.consume(names.partition(pinned), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, handleReading);
+    await consumer.consume(names.partition(pinned), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, progress.track(handleReading, config.retryDelayMs));
     first = pinned;
   } else {
     const elastic = { ...DEFAULT_ELASTIC_OPTIONS, ...config.elastic };
@@ -244,19 +280,21 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     await topology(consumer);
     await consumer.start();
   }
-  await consumer.consume(names.monitoringSync, { prefetch: config.syncPrefetch, retryDelayMs: config.retryDelayMs }, handleSync);
+  await consumer.consume(names.monitoringSync, { prefetch: config.syncPrefetch, retryDelayMs: config.retryDelayMs }, progress.track(handleSync, config.retryDelayMs));
   // Swarm's check and the local runner's readiness look for this line.
   log.info(`consuming ${names.partition(first)} and ${names.monitoringSync}`);
   manager?.start();
+  held.start();
 
   const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, config.statsIntervalMs, log) : () => {};
 
   return {
     counts: () => ({ ...counts }),
     partitions: () => (manager ? manager.partitions() : [first]),
-    healthy: () => publisher.isConnected && consumer.isConnected && (manager?.connected() ?? true),
+    healthy: () => publisher.isConnected && consumer.isConnected && (manager?.connected() ?? true) && !progress.stalled(),
     async stop() {
       stopStatsLog();
+      stopPartitionMaintenance();
       // No longer counted as live first (its sync consumer goes): the balancer stops sending to this
       // replica's partitions within its poll interval, and the other replicas drain what is left in
       // them once the locks are released, exactly as after a crash.
@@ -264,6 +302,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       await consumer.close();
       await manager?.stop();
       await stats?.close();
+      await held.stop();
       await notifier.close();
       await publisher.close();
       await pool.end();

@@ -244,15 +244,14 @@ describe("data plane: balancer → monitoring replicas", () => {
     expect(rows).toEqual([{ max: "7.000", deleted: true }]);
   });
 
-  it("dead-letters unknown devices and bad messages with their reason, and keeps consuming", async () => {
+  it("dead-letters deleted devices, readings older than the retention window and bad messages with their reason, and keeps consuming", async () => {
     const before = deadLetters.length;
     const known = await createDevice();
     const deletedDevice = await createDevice();
     const deletedVersion = await sync({ type: "device.deleted", deviceId: deletedDevice });
     await eventually("deletion applied", async () => (await storedVersion(deletedDevice)) === deletedVersion);
 
-    const stranger = randomUUID();
-    await publishReading(stranger, T0, 1);
+    await publishReading(known, T0 - 40 * 24 * HOUR, 1); // retention: 30 days (the default)
     await publishReading(deletedDevice, T0, 1);
     // Bad messages straight onto a partition queue and the sync queue (bypassing the balancer).
     await probe.publish(names.partition(0), "{oops");
@@ -264,8 +263,8 @@ describe("data plane: balancer → monitoring replicas", () => {
     await eventually("six dead letters", () => deadLetters.length === before + 6);
     const reasons = deadLetters.slice(before).map((m) => [m.content.toString(), deadLetterReason(m)] as const);
     const reasonFor = (fragment: string) => reasons.find(([body]) => body.includes(fragment))?.[1];
-    expect(reasonFor(stranger)).toBe("unknown device");
-    expect(reasonFor(deletedDevice)).toBe("unknown device");
+    expect(reasonFor(String(T0 - 40 * 24 * HOUR))).toBe("timestamp is older than the retention window (30 days before today, UTC)");
+    expect(reasonFor(deletedDevice)).toBe("device deleted");
     expect(reasonFor("{oops")).toBe("malformed JSON");
     expect(reasonFor("device.exploded")).toMatch(/^invalid sync event: type: /);
     expect(reasonFor("1e9999999999")).toMatch(/^invalid sync event: maxHourlyConsumption: /);

@@ -6,6 +6,7 @@ import { Broker, consoleLogger, declareTopology, deleteTopology, type Logger } f
 import {
   DataPlane,
   drainDeadLetters,
+  outboxRelay,
   publishReadings,
   readStored,
   registerDevices,
@@ -201,7 +202,8 @@ export const streamScenarios: StreamScenario[] = [
     poison: [
       ...Array.from({ length: 3 }, () => ({ body: "{not json", reason: /malformed JSON/ })),
       ...Array.from({ length: 3 }, () => ({ body: poisonReading({ measurement_value: -1 }), reason: /negative/ })),
-      ...Array.from({ length: 3 }, () => ({ body: poisonReading({}), reason: /unknown device/ })),
+      // Refused whatever its device (an unknown one would be held for its sync event, not dead-lettered).
+      ...Array.from({ length: 3 }, () => ({ body: poisonReading({ timestamp: streamStart() - 40 * 86_400_000 }), reason: /older than the retention window/ })),
       ...Array.from({ length: 3 }, () => ({ body: poisonReading({ padding: "x".repeat(100_000) }), reason: /too large/ })),
     ],
   },
@@ -229,18 +231,7 @@ export async function runOutboxScenario(ctx: FaultContext): Promise<ScenarioResu
   const { deviceDb } = await import("@ems/db/device");
   const { outboxEventFor } = await import("@ems/db/device-outbox");
   // The web app's own relay and publisher (plain modules, no Next.js runtime needed).
-  const { OutboxRelay } = await import("../../../../apps/web/src/server/outbox/relay.ts");
-  const { brokerPublisher } = await import("../../../../apps/web/src/server/outbox/broker-publisher.ts");
-  const { deviceOutboxStore } = await import("../../../../apps/web/src/server/outbox/stores.ts");
-  const relayBroker = new Broker({ url: ctx.rabbitmqUrl, name: "faults-outbox-relay", log: ctx.log, reconnectDelayMs: { initial: 100, max: 1_000 } });
-  void relayBroker.start();
-  const relay = new OutboxRelay({
-    store: deviceOutboxStore(),
-    publisher: await brokerPublisher(relayBroker, h.names.monitoringSync),
-    log: ctx.log,
-    pollIntervalMs: 100,
-    maxBackoffMs: 1_000,
-  });
+  const { relay, close: closeRelay } = await outboxRelay(ctx.rabbitmqUrl, h.names.monitoringSync, ctx.log);
   const monitoring = new pg.Pool({ connectionString: ctx.monitoringUrl, max: 2 });
   try {
     await h.plane.startAll();
@@ -312,8 +303,7 @@ export async function runOutboxScenario(ctx: FaultContext): Promise<ScenarioResu
       notes,
     };
   } finally {
-    await relay.stop();
-    await relayBroker.close();
+    await closeRelay();
     await monitoring.end();
     await h.plane.stopAll();
     await h.close();

@@ -6,7 +6,7 @@ import amqp from "amqplib";
 import pg from "pg";
 import { hourStart, serializeMeasurement, type Measurement } from "@ems/contracts/measurement";
 import { DEAD_LETTER_REASON_HEADER, type QueueNames } from "@ems/contracts/queues";
-import { PublishError, type Broker } from "@ems/messaging";
+import { Broker, PublishError, type Logger } from "@ems/messaging";
 import { WORKER_READY, repoRoot, startProcess, stopProcess, signalProcess, type RunningProcess } from "../local-run.ts";
 import { compare, toMilli, truthOf, type Comparison, type DeviceHourKey, type DeviceHourTruth, type StreamDevice } from "./truth.ts";
 
@@ -222,6 +222,26 @@ export async function drainDeadLetters(rabbitmqUrl: string, names: QueueNames): 
     await connection.close();
   }
   return reasons;
+}
+
+/**
+ * The web app's outbox relay for the device database (run here on its own), publishing to `queue`; not
+ * started: `relay.start()` starts it. Import this module only once DEVICE_DATABASE_URL is set (run.ts).
+ */
+export async function outboxRelay(rabbitmqUrl: string, queue: string, log: Logger) {
+  const { OutboxRelay } = await import("../../../../apps/web/src/server/outbox/relay.ts");
+  const { brokerPublisher } = await import("../../../../apps/web/src/server/outbox/broker-publisher.ts");
+  const { deviceOutboxStore } = await import("../../../../apps/web/src/server/outbox/stores.ts");
+  const broker = new Broker({ url: rabbitmqUrl, name: "faults-outbox-relay", log, reconnectDelayMs: { initial: 100, max: 1_000 } });
+  void broker.start();
+  const relay = new OutboxRelay({ store: deviceOutboxStore(), publisher: await brokerPublisher(broker, queue), log, pollIntervalMs: 100, maxBackoffMs: 1_000 });
+  return {
+    relay,
+    close: async () => {
+      await relay.stop();
+      await broker.close();
+    },
+  };
 }
 
 /** Service control on this machine (CI and a developer's machine alike run both locally). */
