@@ -8,7 +8,7 @@ import amqp from "amqplib";
 import { describe, expect, it } from "vitest";
 import { queueNames } from "@ems/contracts/queues";
 import { deleteTopology } from "@ems/messaging";
-import { DEFAULT_RESTART_POLICY, repoRoot, restartDelay } from "./local-run.ts";
+import { DEFAULT_RESTART_POLICY, processSpecs, repoRoot, restartDelay } from "./local-run.ts";
 
 /** Collects a child's output; `seen(pattern)` resolves once it has appeared. */
 function watchOutput(child: ChildProcess) {
@@ -52,6 +52,15 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe("the web process's signal handling", () => {
+  const web = (mode: "dev" | "start") =>
+    processSpecs({ mode, partitionCount: 1, webPort: 3000, chatPort: 4000, simulatorDevices: [], simulatorSpeed: 1 }).find((spec) => spec.name === "web");
+  it("under npm start is the app's own (it stops its outbox relays and broker), as in the image", () => {
+    expect(web("start")?.env).toEqual({ NEXT_MANUAL_SIG_HANDLE: "true" });
+    expect(web("dev")?.env).toBeUndefined();
+  });
+});
 
 describe("restart backoff (as Swarm's restart policy)", () => {
   it("starts at 1 s, doubles up to 30 s, and starts over after a minute up", () => {

@@ -19,6 +19,8 @@ export interface ProcessSpec {
   args: string[];
   /** Ready when this URL answers 2xx, or when a line of output matches this pattern. */
   ready: { url: string } | { log: RegExp };
+  /** Added to the environment the runner passes on. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LocalRunOptions {
@@ -48,6 +50,9 @@ export function processSpecs(options: LocalRunOptions): ProcessSpec[] {
       command: "npm",
       args: ["run", options.mode, "-w", "@ems/web", "--", "-p", String(options.webPort)],
       ready: { url: `http://127.0.0.1:${options.webPort}/api/health` },
+      // As in the image: Next.js's own signal handler would exit at once; the app's stops its outbox
+      // relays and broker first (apps/web/src/server/shutdown.ts). `next dev` keeps its own handling.
+      ...(options.mode === "start" ? { env: { NEXT_MANUAL_SIG_HANDLE: "true" } } : {}),
     },
     { ...worker("chat", "chat"), ready: { url: `http://127.0.0.1:${options.chatPort}/healthz` } },
     worker("balancer", "balancer"),
@@ -158,7 +163,7 @@ export function startProcess(
   prefix = `${spec.name} |`,
   { logExit = true }: { logExit?: boolean } = {},
 ): RunningProcess {
-  const child = spawn(spec.command, spec.args, { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(spec.command, spec.args, { cwd: repoRoot, env: { ...env, ...spec.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const { promise: ready, resolve: markReady, reject: failReady } = readiness();
   const onOutput = (chunk: Buffer) => {
     for (const line of chunk.toString().split(/\r?\n/)) {
