@@ -22,7 +22,7 @@ for (const [database, variable] of Object.entries(DATABASES) as [Database, strin
 }
 
 const { rest, jsonOf, randomClientIp, bearerFor } = await import("../../test/rest.ts");
-const { createTestUser } = await import("../../test/fixtures.ts");
+const { callerFor, createTestDevice, createTestUser } = await import("../../test/fixtures.ts");
 const { authDb } = await import("@ems/db/auth");
 const { userDb } = await import("@ems/db/user");
 const { ensureStartupAccountsWithRetry } = await import("./startup-accounts.ts");
@@ -101,8 +101,31 @@ describe("GET /api/health (readiness)", () => {
   });
 });
 
+describe("consumption and alerts while the monitoring database is unreachable", () => {
+  it("answer 503 with a message (REST and tRPC), and the day again once it is back", async () => {
+    const owner = await createTestUser("client", "outage-owner");
+    const device = await createTestDevice(await createTestUser("admin", "outage-admin"), owner.id);
+    const headers = await bearerFor(owner);
+    const day = () => rest.consumption(device.id, "date=2026-03-12", headers);
+    expect((await day()).status).toBe(200);
+
+    await cut("monitoring");
+    const response = await day();
+    expect(response.status).toBe(503);
+    expect(await jsonOf(response)).toEqual({
+      error: { code: "SERVICE_UNAVAILABLE", message: "Consumption and alert data are temporarily unavailable; please try again in a moment" },
+    });
+    const caller = callerFor(owner);
+    await expect(caller.monitoring.consumption({ deviceId: device.id, date: "2026-03-12" })).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+    await expect(caller.monitoring.alerts()).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+
+    await proxies.monitoring.restore();
+    await expect.poll(async () => (await day()).status, { timeout: 10_000 }).toBe(200);
+  });
+});
+
 describe("the first admin while the user database is down at start", () => {
-  it("can sign in at once, and gets its profile once the database is back", async () => {
+  it("cannot sign in before its profile exists; once the database is back the start completes the account and it signs in", async () => {
     const username = `ops-outage-${Date.now().toString(36)}`;
     const password = "a-long-first-admin-password";
     const lines: string[] = [];
@@ -113,11 +136,9 @@ describe("the first admin while the user database is down at start", () => {
     let outcome: "pending" | "done" = "pending";
     void started.then(() => (outcome = "done"));
 
-    // The credentials are written first, so the admin can sign in while the profile waits.
+    // The credentials are written first, disabled: an account without its profile does not sign in.
     await expect.poll(() => authDb.credential.count({ where: { username } }), { timeout: 10_000 }).toBe(1);
-    const signIn = await rest.login({ username, password }, randomClientIp());
-    expect(signIn.status).toBe(200);
-    expect(await jsonOf(signIn)).toMatchObject({ user: { username, role: "admin" } });
+    expect((await rest.login({ username, password }, randomClientIp())).status).toBe(401);
     await expect.poll(() => lines.filter((line) => line.includes("not ensured yet")).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     expect(outcome).toBe("pending");
 
@@ -126,6 +147,10 @@ describe("the first admin while the user database is down at start", () => {
     expect(lines.at(-1)).toBe(`admin "${username}" already present (its missing profile was added)`);
     expect(lines.join("\n")).not.toContain(password);
     const credential = await authDb.credential.findUniqueOrThrow({ where: { username } });
-    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username, role: "admin" });
+    expect(credential).toMatchObject({ role: "admin", enabled: true });
+    expect(await userDb.profile.findUnique({ where: { id: credential.userId } })).toMatchObject({ username });
+    const signIn = await rest.login({ username, password }, randomClientIp());
+    expect(signIn.status).toBe(200);
+    expect(await jsonOf(signIn)).toMatchObject({ user: { username, role: "admin" } });
   });
 });

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type DomainErrorCode = keyof typeof ERROR_STATUS;
@@ -42,6 +43,9 @@ export const payloadTooLarge = (maxBytes: number) =>
   new DomainError("PAYLOAD_TOO_LARGE", `The request body is larger than the ${maxBytes / 1024} KiB allowed`);
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new DomainError("TOO_MANY_REQUESTS", `Too many failed attempts; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
+
+/** A database the answer needs is away (restarting, stopped): nothing is wrong with the request, try again. */
+export const serviceUnavailable = (message: string) => new DomainError("SERVICE_UNAVAILABLE", message);
 
 /** One readable line from a zod error: `date: must be YYYY-MM-DD; tz: unknown time zone`. */
 export function describeZodError(error: ZodError): string {

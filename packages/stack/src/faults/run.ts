@@ -3,7 +3,9 @@
 // flows; stored hourly totals and alerts are then compared with what was published. Restarts RabbitMQ
 // and stops PostgreSQL for 10 s: run it alone. Last line: one JSON object with every scenario's figures.
 // The scale scenarios (scaling.ts: monitoring 2→3→2 under load) touch neither service:
-// `npm run test:faults -w @ems/stack -- --only scale` runs just those.
+// `npm run test:faults -w @ems/stack -- --only scale` runs just those. The system scenarios
+// (system-scenarios.ts: web, chat and the data plane as processes, clients connected; PostgreSQL and
+// RabbitMQ restarted, the monitoring database taken away) run with `--only system`.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,6 +32,8 @@ const urls = await createTestDatabases("faults");
 process.env.DEVICE_DATABASE_URL = urls.device;
 const { runOutboxScenario, runStreamScenarios, quietLogger } = await import("./scenarios.ts");
 const { runScaleScenarios } = await import("./scaling.ts");
+const { runLateSyncScenario } = await import("./late-sync.ts");
+const { runSystemScenarios } = await import("./system-scenarios.ts");
 
 const ctx = {
   rabbitmqUrl: RABBITMQ_URL,
@@ -60,7 +64,9 @@ const report = (r: ScenarioResult) => {
 try {
   for await (const result of runStreamScenarios(ctx, selected)) report(result);
   if (selected("outbox")) report(await runOutboxScenario(ctx));
+  if (selected("late sync")) report(await runLateSyncScenario(ctx));
   for await (const result of runScaleScenarios(ctx, selected)) report(result);
+  for await (const result of runSystemScenarios(ctx, urls, selected)) report(result);
 } catch (error) {
   log.error(`harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
