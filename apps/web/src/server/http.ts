@@ -34,6 +34,15 @@ export function errorToResponse(error: unknown): NextResponse<ErrorBody> {
   return errorResponse(500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side");
 }
 
+/**
+ * Retry-After for a tRPC answer that refused calls as TOO_MANY_REQUESTS (the same header REST sends):
+ * the longest wait any refused call of the batch asks for, so a client honouring it retries them all.
+ */
+export function retryAfterHeader(errors: readonly { cause?: unknown }[]): Record<string, string> {
+  const seconds = Math.max(0, ...errors.map(({ cause }) => (cause instanceof DomainError ? (cause.retryAfterSeconds ?? 0) : 0)));
+  return seconds > 0 ? { "Retry-After": String(seconds) } : {};
+}
+
 /** Wraps a route handler so every failure becomes a JSON error. */
 export function jsonRoute<Context>(
   handler: (request: Request, context: Context) => Promise<Response>,

@@ -378,7 +378,7 @@ describe("ASVS V2.4.1 — self-registration (an argon2 hash each) is throttled p
     expect(other).toMatchObject({ role: "client" });
   });
 
-  it("over tRPC HTTP, one batch of 8 registrations from one address: 5 created, 3 refused with 429 and retryAfterSeconds", async () => {
+  it("over tRPC HTTP, one batch of 8 registrations from one address: 5 created, 3 refused with 429, retryAfterSeconds and a Retry-After header", async () => {
     // A Bearer token stands in for the anonymous caller (see http.test.ts): register is public either way.
     const headers = { "content-type": "application/json", ...(await bearerFor(await createTestUser("client", "batcher"))), ...randomClientIp() };
     const names = Array.from({ length: 8 }, () => uniqueName("batch"));
@@ -389,6 +389,8 @@ describe("ASVS V2.4.1 — self-registration (an argon2 hash each) is throttled p
     type Answer = { result?: unknown; error?: { json: { message: string; data: { httpStatus: number; retryAfterSeconds: number | null } } } };
     const answers = (await response.json()) as Answer[];
     expect(answers.filter((a) => a.result)).toHaveLength(THROTTLE_POLICY.registration.attempts);
+    const waits = answers.flatMap((a) => (a.error ? [a.error.json.data.retryAfterSeconds ?? 0] : []));
+    expect(response.headers.get("retry-after")).toBe(String(Math.max(...waits)));
     const refused = answers.filter((a) => a.error).map((a) => a.error?.json);
     expect(refused).toHaveLength(8 - THROTTLE_POLICY.registration.attempts);
     for (const error of refused) {
