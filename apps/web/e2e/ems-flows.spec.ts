@@ -288,6 +288,43 @@ test("ASVS V1.2.1 — chat messages are shown as text: script payloads never run
   }
 });
 
+test("a bot reply that cannot help hands the question over to the administrators in one click", async () => {
+  const testInfo = test.info();
+  const chat = alicePage.getByRole("region", { name: "Support chat" });
+  await chat.getByRole("radio", { name: "Bot" }).check();
+  const box = chat.getByLabel("Message to the bot");
+  // A greeting with a real question goes past the greeting rule; no AI key in this system: the fallback.
+  const question = `Hello, are heat pumps efficient in winter? ${run}`;
+  await box.fill(question);
+  await box.press("Enter");
+  const offer = chat.locator('li[data-source="fallback"]').last();
+  await expect(offer).toContainText("Ask an administrator");
+  const handoff = offer.getByRole("button", { name: "Ask an administrator" });
+  await expect(handoff).toBeVisible();
+  await screenshot(alicePage, testInfo, "25-dashboard-chat-handoff-offer");
+  await expectNoSeriousA11yViolations(alicePage, "the chat with a handoff offer");
+
+  await handoff.click();
+  await expect(offer).toContainText("Sent to the administrators");
+  await expect(handoff).toHaveCount(0);
+  await expect(chat.getByRole("radio", { name: "Admin" })).toBeChecked();
+  const handedOver = chat.locator('li[data-source="client"]').filter({ hasText: "Handed over from the bot" });
+  await expect(handedOver).toContainText(question);
+  await expect(handedOver).toContainText("You → Admin");
+  await screenshot(alicePage, testInfo, "26-dashboard-chat-handed-over");
+
+  // The administrator, who has Alice's conversation open, sees it arrive with the question.
+  const thread = admin.getByRole("region", { name: `Conversation with ${alice.username}` });
+  await expect(thread.locator('li[data-source="client"]').filter({ hasText: "Handed over from the bot" })).toContainText(question);
+  await screenshot(admin, testInfo, "15-admin-conversation-handoff");
+
+  // After a reload the offer still shows it was handed over.
+  await alicePage.reload();
+  await alicePage.getByRole("button", { name: /Support chat/ }).click();
+  await expect(chat.locator('li[data-source="fallback"]').last()).toContainText("Sent to the administrators");
+  expect(await aliceCsp.violations(), "CSP violations on the dashboard's chat").toEqual([]);
+});
+
 test("phone width: dashboard and console fit the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
   const phone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
   await signIn(phone, alice.username, alice.password, /\/dashboard$/);

@@ -52,6 +52,8 @@ export const chatInboxSchema = z.object({ limit: z.number().int().min(1).max(500
 export const chatOpenSchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), ...historyPageSchema });
 /** `chat:reply` (admin): a reply delivered to that client's room alone. */
 export const chatReplySchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), body: messageBodySchema });
+/** `chat:handoff` (client): pass the conversation to the administrators from a bot reply that offers it. */
+export const chatHandoffSchema = z.object({ messageId: z.uuid({ error: "messageId must be a UUID" }) });
 
 export type ChatSendInput = z.input<typeof chatSendSchema>;
 export type ChatTypingInput = z.input<typeof chatTypingSchema>;
@@ -60,6 +62,7 @@ export type ChatReadInput = z.input<typeof chatReadSchema>;
 export type ChatInboxInput = z.input<typeof chatInboxSchema>;
 export type ChatOpenInput = z.input<typeof chatOpenSchema>;
 export type ChatReplyInput = z.input<typeof chatReplySchema>;
+export type ChatHandoffInput = z.input<typeof chatHandoffSchema>;
 
 // ---- what the server sends --------------------------------------------------------------------
 
@@ -75,6 +78,12 @@ export interface ChatMessage {
   /** ISO-8601 UTC. */
   createdAt: string;
 }
+
+/**
+ * Whether a message is the bot saying it cannot help (no AI, the AI failed or declined): such a reply
+ * offers a one-click handoff to the administrators (`chat:handoff`).
+ */
+export const offersHandoff = (message: ChatMessage): boolean => message.mode === "bot" && message.source === "fallback";
 
 /** One row of the administrators' inbox. */
 export interface InboxEntry {
@@ -154,6 +163,14 @@ export interface ClientToServerEvents {
    * client — and as that conversation's `chat:inbox` row (unread 0) to the administrators.
    */
   "chat:reply": (payload: ChatReplyInput, ack: Ack<{ message: ChatMessage }>) => void;
+  /**
+   * Client, from a bot reply for which `offersHandoff` is true. Does what an Admin-mode `chat:send`
+   * does with a message the server writes: the client's recent Bot-mode questions and answers, so the
+   * administrators see what it is about. Ack: that message (the same one again if this reply was
+   * already handed over); `not_found` if the reply is not among the conversation's recent messages or
+   * offers no handoff.
+   */
+  "chat:handoff": (payload: ChatHandoffInput, ack: Ack<{ message: ChatMessage }>) => void;
 }
 
 export interface ServerToClientEvents {

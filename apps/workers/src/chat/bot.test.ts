@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage } from "@ems/contracts/socket";
-import { FALLBACK_REPLY, RATE_LIMITED_REPLY, SYSTEM_PROMPT } from "./bot/bot.ts";
+import { offersHandoff } from "@ems/contracts/socket";
+import { DECLINED_REPLY, FALLBACK_REPLY, HANDOFF_TOOL_NAME, RATE_LIMITED_REPLY, SYSTEM_PROMPT } from "./bot/bot.ts";
 import { startFakeAiServer, type FakeAiServer } from "./bot/fake-ai-server.ts";
 import { startChatServer, type ChatServer } from "./server.ts";
 import {
@@ -79,12 +80,31 @@ describe("Bot mode", () => {
     closeAll(socket);
   });
 
-  it("falls back to a reply suggesting Admin mode when the AI answers 500", async () => {
+  it("sends a greeting with a real question to the AI, not the canned greeting", async () => {
+    const socket = await connectClient(withAi.port, testUser("client"));
+    fakeAi.behave({ kind: "answer", content: "Yes, modern heat pumps work well down to -15 °C." });
+    const { reply } = await ask(socket, "Hello, are heat pumps efficient in winter?");
+    expect(reply).toMatchObject({ source: "ai", body: "Yes, modern heat pumps work well down to -15 °C." });
+    closeAll(socket);
+  });
+
+  it("offers the handoff when the AI calls its handoff tool, i.e. says it cannot help", async () => {
+    const socket = await connectClient(withAi.port, testUser("client"));
+    fakeAi.behave({ kind: "tool_calls", calls: [{ name: HANDOFF_TOOL_NAME, arguments: { reason: "needs a contract change" } }] });
+    const { reply } = await ask(socket, "Can you move my contract to my new flat?");
+    expect(reply).toMatchObject({ source: "fallback", body: DECLINED_REPLY });
+    expect(offersHandoff(reply)).toBe(true);
+    expect(fakeAi.requests.at(-1)?.body.tools?.map((tool) => tool.function.name)).toContain(HANDOFF_TOOL_NAME);
+    closeAll(socket);
+  });
+
+  it("falls back to a reply offering the handoff when the AI answers 500", async () => {
     const socket = await connectClient(withAi.port, testUser("client"));
     fakeAi.behave({ kind: "status", status: 500 });
     const { reply } = await ask(socket, "Are heat pumps efficient?");
     expect(reply).toMatchObject({ source: "fallback", body: FALLBACK_REPLY });
-    expect(reply.body).toMatch(/Admin mode/);
+    expect(offersHandoff(reply)).toBe(true);
+    expect(reply.body).toMatch(/Ask an administrator/);
     closeAll(socket);
   });
 

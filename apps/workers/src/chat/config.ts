@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "@ems/messaging";
+import type { UserDataUrls } from "./bot/user-data.ts";
 import type { SocketBudgetConfig } from "./socket-limits.ts";
 
 /** Everything a chat server needs, independent of where it came from (env in production, tests build it). */
@@ -46,4 +47,9 @@ export interface AiConfig {
   model: string;
   timeoutMs: number;
   ratePerMinute: number;
+  /**
+   * Read-only connections for the AI's tools on the asking user's own devices, consumption and alerts
+   * (bot/user-data.ts); absent: the AI has no such tools.
+   */
+  userData?: UserDataUrls | undefined;
 }

@@ -5,6 +5,7 @@ import { socketTokenPublicKey, socketTokenPublicKeySchema } from "@ems/auth/toke
 import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import { sharedEnvSchema } from "../shared/env.ts";
+import type { UserDataUrls } from "./bot/user-data.ts";
 import type { ChatServerConfig } from "./config.ts";
 
 const commaList = z
@@ -37,6 +38,12 @@ export const chatEnv = createEnv({
     AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** AI answers per user per minute (per chat process); beyond it the fallback reply is sent. */
     AI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+    /**
+     * Read-only connections (a role that may only SELECT what the tools read, see README "Bot mode") for
+     * the AI's tools on the asking user's own devices, consumption and alerts; both or neither.
+     */
+    CHAT_BOT_DEVICE_DATABASE_URL: z.url().optional(),
+    CHAT_BOT_MONITORING_DATABASE_URL: z.url().optional(),
     /** Messages one client may send per minute (per chat process): flood protection. */
     CHAT_SEND_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
     /**
@@ -53,7 +60,13 @@ export const chatEnv = createEnv({
     /** How many RabbitMQ notifications a chat process handles at once. */
     CHAT_NOTIFICATIONS_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   },
-  runtimeEnv: withSecretFiles(process.env, ["SOCKET_TOKEN_PUBLIC_KEY", "XAI_API_KEY", "RABBITMQ_URL"]),
+  runtimeEnv: withSecretFiles(process.env, [
+    "SOCKET_TOKEN_PUBLIC_KEY",
+    "XAI_API_KEY",
+    "RABBITMQ_URL",
+    "CHAT_BOT_DEVICE_DATABASE_URL",
+    "CHAT_BOT_MONITORING_DATABASE_URL",
+  ]),
   emptyStringAsUndefined: true,
 });
 
@@ -71,6 +84,7 @@ export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
       model: env.XAI_MODEL,
       timeoutMs: env.AI_TIMEOUT_MS,
       ratePerMinute: env.AI_RATE_LIMIT_PER_MINUTE,
+      userData: botDataUrls(env),
     },
     sendRatePerMinute: env.CHAT_SEND_RATE_PER_MINUTE,
     socketBudget: {
@@ -87,4 +101,13 @@ export function chatConfigFromEnv(env: typeof chatEnv): ChatServerConfig {
     },
     logLevel: env.LOG_LEVEL,
   };
+}
+
+function botDataUrls(env: typeof chatEnv): UserDataUrls | undefined {
+  const { CHAT_BOT_DEVICE_DATABASE_URL: deviceUrl, CHAT_BOT_MONITORING_DATABASE_URL: monitoringUrl } = env;
+  if (deviceUrl === undefined && monitoringUrl === undefined) return undefined;
+  if (deviceUrl === undefined || monitoringUrl === undefined) {
+    throw new Error("CHAT_BOT_DEVICE_DATABASE_URL and CHAT_BOT_MONITORING_DATABASE_URL go together: set both or neither");
+  }
+  return { deviceUrl, monitoringUrl };
 }

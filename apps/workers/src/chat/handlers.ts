@@ -1,7 +1,9 @@
 import type { z } from "zod";
+import { isDatabaseUnavailable } from "@ems/db/unavailable";
 import type { Logger } from "@ems/messaging";
 import {
   ADMINS_ROOM,
+  chatHandoffSchema,
   chatHistorySchema,
   chatInboxSchema,
   chatOpenSchema,
@@ -16,9 +18,10 @@ import {
   type SocketErrorCode,
 } from "@ems/contracts/socket";
 import type { SupportBot } from "./bot/bot.ts";
+import { planHandoff } from "./bot/handoff.ts";
 import type { SlidingWindowLimiter } from "./rate-limit.ts";
 import { throttledWarning } from "./adapter-database.ts";
-import { isDatabaseUnavailable, type ChatStore, type StoredMessage } from "./store.ts";
+import type { ChatStore, StoredMessage } from "./store.ts";
 import type { ChatIo, ChatSocket } from "./types.ts";
 
 /** What the handlers share within one chat server. */
@@ -52,6 +55,9 @@ const unavailableWarnings = new WeakMap<Logger, (message: string) => void>();
 
 /** Earlier Bot-mode turns handed to the AI with a new question. */
 const AI_CONTEXT_TURNS = 6;
+
+/** A handoff is offered by one of the conversation's last this-many messages (older offers have scrolled away). */
+const HANDOFF_WINDOW = 50;
 
 type AckedEvent = {
   [E in keyof ClientToServerEvents]: Parameters<ClientToServerEvents[E]> extends [unknown, (response: never) => void] ? E : never;
@@ -139,19 +145,34 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
     if (stored) io.to(userRoom(user.id)).emit("chat:message", stored);
   };
 
+  /** A client message to the administrators, delivered as an Admin-mode `chat:send` delivers it. */
+  const sendToAdmins = async (body: string) => {
+    const stored = await store.addClientMessage(user, "admin", body);
+    socket.to(userRoom(user.id)).emit("chat:message", stored.message);
+    pushToAdmins(stored);
+    return stored.message;
+  };
+
   onAcked(socket, "chat:send", chatSendSchema, log, async ({ mode, body }) => {
     requireClient();
     if (!ctx.sendLimiter.tryTake(user.id)) throw new ChatError("rate_limited", "Too many messages: wait a moment before sending more");
-    const stored = await store.addClientMessage(user, mode, body);
-    const { message } = stored;
+    if (mode === "admin") return { message: await sendToAdmins(body) };
+    const { message } = await store.addClientMessage(user, mode, body);
     // The sending socket has the message in its ack; the user's other tabs get the event.
     socket.to(userRoom(user.id)).emit("chat:message", message);
-    if (mode === "admin") {
-      pushToAdmins(stored);
-    } else {
-      ctx.track(replyAsBot(message).catch((error: unknown) => log.error(`bot reply failed for user ${user.id}: ${String(error)}`)));
-    }
+    ctx.track(replyAsBot(message).catch((error: unknown) => log.error(`bot reply failed for user ${user.id}: ${String(error)}`)));
     return { message };
+  });
+
+  onAcked(socket, "chat:handoff", chatHandoffSchema, log, async ({ messageId }) => {
+    requireClient();
+    const plan = planHandoff(await store.history(user.id, { limit: HANDOFF_WINDOW }), messageId);
+    if (plan.kind === "not_offered") {
+      throw new ChatError("not_found", "That bot reply offers no handoff (or is too old): switch to Admin mode to write to an administrator");
+    }
+    if (plan.kind === "already_handed_over") return { message: plan.message };
+    if (!ctx.sendLimiter.tryTake(user.id)) throw new ChatError("rate_limited", "Too many messages: wait a moment before sending more");
+    return { message: await sendToAdmins(plan.body) };
   });
 
   onAcked(socket, "chat:history", chatHistorySchema, log, async (page) => {

@@ -133,7 +133,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
         await broker.close();
         await brokerStarted;
         await Promise.allSettled([...pending]);
-        await adapterDatabase.end();
+        await Promise.all([adapterDatabase.end(), context.bot.close()]);
         log.info("chat server closed");
       })();
       return closing;

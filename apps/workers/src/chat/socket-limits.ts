@@ -17,7 +17,7 @@ export interface SocketBudgetConfig {
 
 /**
  * What each client → server event costs from the budget, roughly by the database work it causes:
- * typing is relayed without the database, send/reply store one row, history/read run two queries,
+ * typing is relayed without the database, send/reply store one row, history/read/handoff run two queries,
  * inbox/open read whole lists or conversations. An event not in the protocol costs 1 (it is dropped
  * anyway, but a flood of them is a flood).
  */
@@ -25,6 +25,7 @@ export const EVENT_COSTS: Readonly<Record<keyof ClientToServerEvents, number>> =
   "chat:typing": 1,
   "chat:send": 2,
   "chat:reply": 2,
+  "chat:handoff": 5,
   "chat:history": 5,
   "chat:read": 5,
   "chat:inbox": 10,

@@ -1,12 +1,14 @@
 "use client";
 
 import { useId, useRef, useState } from "react";
-import type { ChatMessage, ChatMode } from "@ems/contracts/socket";
+import { offersHandoff, type ChatMessage, type ChatMode } from "@ems/contracts/socket";
 import { ConnectionStatus } from "../realtime/connection-status.tsx";
 import { useRealtime } from "../realtime/realtime-provider.tsx";
 import { CountBadge, LoadingState } from "../ui/states.tsx";
 import { Composer } from "./composer.tsx";
+import { HandoffAction } from "./handoff-action.tsx";
 import { MessageList } from "./message-list.tsx";
+import { handedOverSince } from "./messages.ts";
 import { useClientChat } from "./use-client-chat.ts";
 
 const isClientMessage = (message: ChatMessage) => message.source === "client";
@@ -18,7 +20,8 @@ const MODES: { mode: ChatMode; label: string; hint: string }[] = [
 
 /**
  * The client's support chat: a button in the corner that opens a panel (full width on phones). Bot
- * mode asks the keyword rules and then the AI; Admin mode writes to the administrators.
+ * mode asks the keyword rules and then the AI; Admin mode writes to the administrators. A bot reply that
+ * cannot help offers a button that hands the conversation over to the administrators.
  */
 export function ClientChat() {
   const [open, setOpen] = useState(false);
@@ -108,6 +111,18 @@ export function ClientChat() {
               messages={chat.messages}
               isOwn={isClientMessage}
               footer={typingLine}
+              actionsFor={(message) =>
+                offersHandoff(message) && (
+                  <HandoffAction
+                    handedOver={handedOverSince(chat.messages, message)}
+                    onHandoff={async () => {
+                      await chat.handoff(message);
+                      // The conversation is with the administrators now: so is the composer.
+                      setMode("admin");
+                    }}
+                  />
+                )
+              }
               empty={
                 chat.loadError ?? (
                   <>

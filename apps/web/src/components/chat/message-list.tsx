@@ -30,10 +30,12 @@ interface MessageListProps {
   empty: ReactNode;
   /** A line under the last message (someone is typing); it keeps its height to avoid jumps. */
   footer?: ReactNode;
+  /** Controls shown under a message (e.g. the handoff button under a bot reply that cannot help). */
+  actionsFor?: (message: ChatMessage) => ReactNode;
 }
 
 /** A conversation, newest at the bottom, scrolled to the latest message as messages arrive. */
-export function MessageList({ messages, isOwn, clientName, empty, footer }: MessageListProps) {
+export function MessageList({ messages, isOwn, clientName, empty, footer, actionsFor }: MessageListProps) {
   const endRef = useRef<HTMLDivElement>(null);
   const lastId = messages.at(-1)?.id;
   useEffect(() => {
@@ -64,6 +66,7 @@ export function MessageList({ messages, isOwn, clientName, empty, footer }: Mess
                     )}
                     <time dateTime={message.createdAt}>{formatMessageTime(message.createdAt)}</time>
                   </div>
+                  {actionsFor?.(message)}
                 </li>
               );
             })}

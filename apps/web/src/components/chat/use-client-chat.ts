@@ -25,6 +25,8 @@ export interface ClientChat {
   /** A Bot-mode question is waiting for its answer. */
   botAnswering: boolean;
   send: (mode: ChatMode, body: string) => Promise<void>;
+  /** Passes the conversation to the administrators from a bot reply that offers it (`offersHandoff`). */
+  handoff: (offer: ChatMessage) => Promise<void>;
   setTyping: (typing: boolean) => void;
 }
 
@@ -107,7 +109,16 @@ export function useClientChat(visible: boolean): ClientChat {
     [socket],
   );
 
+  const handoff = useCallback(
+    async (offer: ChatMessage) => {
+      if (!socket) throw new Error("Not connected to the chat server yet");
+      const { message } = await socketRequest(socket, "chat:handoff", { messageId: offer.id });
+      setMessages((current) => mergeMessages(current, [message]));
+    },
+    [socket],
+  );
+
   const setTyping = useCallback((typing: boolean) => socket?.emit("chat:typing", { typing }), [socket]);
 
-  return { messages, loaded, loadError, unread, adminTyping, botAnswering, send, setTyping };
+  return { messages, loaded, loadError, unread, adminTyping, botAnswering, send, handoff, setTyping };
 }

@@ -1,9 +1,12 @@
 import OpenAI from "openai";
+import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Logger } from "@ems/messaging";
 import { MESSAGE_BODY_MAX_LENGTH } from "@ems/contracts/socket";
 import type { AiConfig } from "../config.ts";
 import { matchRule } from "./rules.ts";
 import { SlidingWindowLimiter } from "../rate-limit.ts";
+import { UserDataTools } from "./tools.ts";
+import { UserDataReader } from "./user-data.ts";
 
 export type BotReply = { source: "rule" | "ai" | "fallback"; body: string };
 
@@ -20,32 +23,62 @@ export const SYSTEM_PROMPT = [
   "and day (24 bars in kWh, the limit drawn as a line, hours over the limit in red), live updates while readings",
   "arrive, and an alert the moment a device's total for a clock hour first exceeds its limit; past alerts are in the",
   "alert history. Administrators create users and devices, assign devices to clients, set limits, and answer chats.",
-  "Clients cannot change devices or limits themselves; for anything about a specific account, device or limit, tell",
-  "them to switch the chat to Admin mode to reach an administrator (Monday to Friday, 09:00-17:00 CET).",
+  "Clients cannot change devices or limits themselves; administrators answer Monday to Friday, 09:00-17:00 CET.",
   "EMS does not issue bills; cost = kWh x the supplier's tariff.",
   "Answer briefly (at most about 120 words), in plain text, in the user's language. Never invent account data,",
-  "readings or prices; if you do not know, say so and suggest Admin mode. Stay on topics related to EMS and energy use.",
+  "readings or prices. Stay on topics related to EMS and energy use.",
+  "When you cannot help — the request needs an administrator (a change to an account, device or limit, a fault to",
+  "report), or you do not know the answer — call the hand_off_to_admin tool instead of answering: the user is then",
+  "offered a one-click handoff of the conversation to an administrator.",
 ].join(" ");
 
-export const FALLBACK_REPLY =
-  "Sorry, I can't answer that right now. Switch the chat to Admin mode to ask an administrator — your message is kept " +
-  "and answered even if you leave the page. You can also ask me about devices, the consumption chart, alerts, limits, " +
-  "sign-in or your account.";
+/** Under every reply for which `offersHandoff` holds, the client sees this button (apps/web chat). */
+const HANDOFF_HINT = "Press “Ask an administrator” below and I will pass your question on, with our conversation, to a person.";
 
-export const RATE_LIMITED_REPLY =
-  "You have asked me a lot of questions in a short time, so I am pausing for a minute. Meanwhile you can switch the " +
-  "chat to Admin mode to ask an administrator.";
+export const FALLBACK_REPLY = `Sorry, I can't answer that right now. ${HANDOFF_HINT}`;
+
+/** The AI said it cannot help (it called the handoff tool). */
+export const DECLINED_REPLY = `I can't help with that one, but an administrator can. ${HANDOFF_HINT}`;
+
+export const RATE_LIMITED_REPLY = `You have asked me a lot of questions in a short time, so I am pausing for a minute. ${HANDOFF_HINT}`;
+
+/** The tool the AI calls to say it cannot help. */
+export const HANDOFF_TOOL_NAME = "hand_off_to_admin";
+const HANDOFF_TOOL: ChatCompletionFunctionTool = {
+  type: "function",
+  function: {
+    name: HANDOFF_TOOL_NAME,
+    description: "Offer the user a handoff to a human administrator, because you cannot answer or the request needs an administrator.",
+    parameters: {
+      type: "object",
+      properties: { reason: { type: "string", description: "Why an administrator is needed, in a few words." } },
+      required: ["reason"],
+      additionalProperties: false,
+    },
+  },
+};
 
 const AI_MAX_TOKENS = 400;
 
+/** Model → tools → model rounds within one answer; a model still calling tools after them gets the fallback. */
+const MAX_TOOL_ROUNDS = 3;
+
+/** Told to the model when it may read the user's data: which day it is (the user's questions say "yesterday"). */
+const dataNote = (now: Date) =>
+  `It is now ${now.toISOString().slice(0, 16)} UTC. You may read the asking user's own devices, consumption and alerts ` +
+  "with the tools list_my_devices, get_my_consumption and get_my_alerts (only theirs, never anyone else's): use them " +
+  "for questions about their data instead of guessing.";
+
 /**
  * The Bot mode: keyword rules first; otherwise Grok through xAI's OpenAI-compatible chat completions API
- * (bounded by a timeout and a per-user rate limit); without a key, or when the AI fails, a fallback
- * reply that points to Admin mode. Never throws.
+ * (bounded by a timeout and a per-user rate limit), which may read the asking user's own data through
+ * read-only tools when `config.userData` is set. Without a key, when the AI fails, or when it says it
+ * cannot help, a "fallback" reply, which offers a handoff to the administrators. Never throws.
  */
 export class SupportBot {
   private readonly client: OpenAI | undefined;
   private readonly limiter: SlidingWindowLimiter;
+  private readonly tools: UserDataTools | undefined;
 
   constructor(
     private readonly config: AiConfig,
@@ -56,6 +89,7 @@ export class SupportBot {
         ? undefined
         : new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, timeout: config.timeoutMs, maxRetries: 0 });
     this.limiter = new SlidingWindowLimiter(config.ratePerMinute, 60_000);
+    this.tools = this.client && config.userData ? new UserDataTools(new UserDataReader(config.userData)) : undefined;
   }
 
   /** `context` is only loaded when the AI is asked. */
@@ -65,26 +99,69 @@ export class SupportBot {
     if (!this.client) return { source: "fallback", body: FALLBACK_REPLY };
     if (!this.limiter.tryTake(userId)) return { source: "fallback", body: RATE_LIMITED_REPLY };
     try {
-      const completion = await this.client.chat.completions.create(
-        {
-          model: this.config.model,
-          messages: [{ role: "system", content: SYSTEM_PROMPT }, ...(await context()), { role: "user", content: question }],
-          max_tokens: AI_MAX_TOKENS,
-          temperature: 0.3,
-        },
+      return await this.askAi(this.client, userId, [
+        { role: "system", content: SYSTEM_PROMPT },
+        ...(this.tools ? [{ role: "system" as const, content: dataNote(new Date()) }] : []),
+        ...(await context()),
+        { role: "user", content: question },
+      ]);
+    } catch (error) {
+      this.log.warn(`AI request failed (${describeAiError(error)}); sending the fallback reply`);
+      return { source: "fallback", body: FALLBACK_REPLY };
+    }
+  }
+
+  /** The conversation with the model: its tool calls on `userId`'s data are run and answered until it replies. */
+  private async askAi(client: OpenAI, userId: string, messages: ChatCompletionMessageParam[]): Promise<BotReply> {
+    // One deadline for the whole answer, tool rounds included.
+    const signal = AbortSignal.timeout(this.config.timeoutMs);
+    const tools = [HANDOFF_TOOL, ...(this.tools?.definitions ?? [])];
+    for (let round = 0; ; round++) {
+      const completion = await client.chat.completions.create(
+        { model: this.config.model, messages, max_tokens: AI_MAX_TOKENS, temperature: 0.3, tools },
         // The SDK's timeout covers the wait for response headers; the signal bounds the whole call.
-        { timeout: this.config.timeoutMs, signal: AbortSignal.timeout(this.config.timeoutMs) },
+        { timeout: this.config.timeoutMs, signal },
       );
-      const text = completion.choices[0]?.message.content?.trim();
+      const message = completion.choices[0]?.message;
+      const calls = (message?.tool_calls ?? []).filter((call) => call.type === "function");
+      if (calls.some((call) => call.function.name === HANDOFF_TOOL_NAME)) {
+        this.log.info(`AI offered a handoff to an administrator to user ${userId}`);
+        return { source: "fallback", body: DECLINED_REPLY };
+      }
+      if (message && calls.length > 0 && this.tools) {
+        if (round === MAX_TOOL_ROUNDS) {
+          this.log.warn(`AI still calling tools after ${MAX_TOOL_ROUNDS} rounds; sending the fallback reply`);
+          return { source: "fallback", body: FALLBACK_REPLY };
+        }
+        messages.push({ role: "assistant", content: message.content, tool_calls: calls });
+        for (const call of calls) {
+          const result = await this.runTool(this.tools, userId, call.function.name, call.function.arguments);
+          messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(result) });
+        }
+        continue;
+      }
+      const text = message?.content?.trim();
       if (!text) {
         this.log.warn("AI answered with an empty message; sending the fallback reply");
         return { source: "fallback", body: FALLBACK_REPLY };
       }
       return { source: "ai", body: text.slice(0, MESSAGE_BODY_MAX_LENGTH) };
-    } catch (error) {
-      this.log.warn(`AI request failed (${describeAiError(error)}); sending the fallback reply`);
-      return { source: "fallback", body: FALLBACK_REPLY };
     }
+  }
+
+  /** A failing read (a database away) is told to the model, which can still answer or hand off. */
+  private async runTool(tools: UserDataTools, userId: string, name: string, argumentsJson: string): Promise<object> {
+    try {
+      return await tools.run(userId, name, argumentsJson);
+    } catch (error) {
+      this.log.warn(`AI tool ${name} failed for user ${userId}: ${error instanceof Error ? error.message : String(error)}`);
+      return { error: "the data is not available right now" };
+    }
+  }
+
+  /** Ends the data tools' database pools. */
+  async close(): Promise<void> {
+    await this.tools?.close();
   }
 }
 

@@ -2,18 +2,40 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type FakeAiBehaviour = { kind: "answer"; content: string } | { kind: "status"; status: number } | { kind: "hang" };
+/** A function call the fake model makes; `arguments` is sent as the JSON string the API uses. */
+export interface FakeToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type FakeAiBehaviour =
+  | { kind: "answer"; content: string }
+  | { kind: "tool_calls"; calls: FakeToolCall[]; content?: string }
+  | { kind: "status"; status: number }
+  | { kind: "hang" };
+
+export interface FakeAiMessage {
+  role: string;
+  content: string | null;
+  tool_call_id?: string;
+  tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
+}
 
 export interface FakeAiRequest {
   path: string;
   authorization: string | undefined;
-  body: { model: string; messages: { role: string; content: string }[] };
+  body: {
+    model: string;
+    messages: FakeAiMessage[];
+    tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+  };
 }
 
 export interface FakeAiServer {
   baseUrl: string;
   requests: FakeAiRequest[];
-  behave(behaviour: FakeAiBehaviour): void;
+  /** A fixed behaviour, or one chosen per request (e.g. a tool call first, then an answer from its result). */
+  behave(behaviour: FakeAiBehaviour | ((request: FakeAiRequest) => FakeAiBehaviour)): void;
   close(): Promise<void>;
 }
 
@@ -23,15 +45,33 @@ async function readJson(request: IncomingMessage): Promise<FakeAiRequest["body"]
   return JSON.parse(Buffer.concat(chunks).toString("utf8")) as FakeAiRequest["body"];
 }
 
+function completionMessage(behaviour: Extract<FakeAiBehaviour, { kind: "answer" | "tool_calls" }>, requestNumber: number) {
+  if (behaviour.kind === "answer") return { message: { role: "assistant", content: behaviour.content }, finish_reason: "stop" };
+  return {
+    message: {
+      role: "assistant",
+      content: behaviour.content ?? null,
+      tool_calls: behaviour.calls.map((call, index) => ({
+        id: `call_${requestNumber}_${index}`,
+        type: "function",
+        function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+      })),
+    },
+    finish_reason: "tool_calls",
+  };
+}
+
 export async function startFakeAiServer(): Promise<FakeAiServer> {
-  let behaviour: FakeAiBehaviour = { kind: "answer", content: "fake answer" };
+  let behaviour: FakeAiBehaviour | ((request: FakeAiRequest) => FakeAiBehaviour) = { kind: "answer", content: "fake answer" };
   const requests: FakeAiRequest[] = [];
   const server = createServer((request, response) => {
     void readJson(request).then((body) => {
-      requests.push({ path: request.url ?? "", authorization: request.headers.authorization, body });
-      if (behaviour.kind === "hang") return; // never answers: the client's timeout must end the wait
-      if (behaviour.kind === "status") {
-        response.writeHead(behaviour.status, { "content-type": "application/json" });
+      const received: FakeAiRequest = { path: request.url ?? "", authorization: request.headers.authorization, body };
+      requests.push(received);
+      const current = typeof behaviour === "function" ? behaviour(received) : behaviour;
+      if (current.kind === "hang") return; // never answers: the client's timeout must end the wait
+      if (current.kind === "status") {
+        response.writeHead(current.status, { "content-type": "application/json" });
         response.end(JSON.stringify({ error: { message: "fake failure", type: "server_error" } }));
         return;
       }
@@ -42,7 +82,7 @@ export async function startFakeAiServer(): Promise<FakeAiServer> {
           object: "chat.completion",
           created: Math.floor(Date.now() / 1000),
           model: body.model,
-          choices: [{ index: 0, message: { role: "assistant", content: behaviour.content }, finish_reason: "stop" }],
+          choices: [{ index: 0, ...completionMessage(current, requests.length) }],
           usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
         }),
       );
