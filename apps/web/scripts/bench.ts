@@ -1,12 +1,16 @@
 /**
  * Web API benchmark (run: `npm run bench:web -w @ems/web`; options `--devices 1000 --days 365
- * --queries 500 --logins 30`).
+ * --queries 500 --year-queries 100 --client-devices 50 --logins 30`).
  *
  * 1. The consumption query: a year of hourly totals for 1,000 devices in a dedicated, freshly
  *    migrated set of test databases; then `consumptionForDay` (the function behind tRPC
  *    monitoring.consumption and GET /api/monitoring/consumption) for random device-days, UTC and
  *    Europe/Bucharest, by the device's owner. Target: p95 ≤ 30 ms.
- * 2. Sign-in: `authenticate` (throttle check, credentials lookup, argon2id verification), the function
+ * 2. A year at day resolution, with the year before (monitoring.deviceConsumption /
+ *    monitoring.userConsumption and their REST forms), UTC or Europe/Bucharest: for one random device
+ *    by its owner, and for all devices of a client owning 50 of them. Target: p95 ≤ 30 ms each. The
+ *    plan of the 50-device query (EXPLAIN ANALYZE) is printed, with the index it scans.
+ * 3. Sign-in: `authenticate` (throttle check, credentials lookup, argon2id verification), the function
  *    behind next-auth's Credentials provider and POST /api/auth/login. Target: p95 ≤ 300 ms.
  *
  * Prints the figures; the last line is JSON. The databases are dropped afterwards.
@@ -21,13 +25,18 @@ const { values: options } = parseArgs({
     devices: { type: "string", default: "1000" },
     days: { type: "string", default: "365" },
     queries: { type: "string", default: "500" },
+    "year-queries": { type: "string", default: "100" },
+    "client-devices": { type: "string", default: "50" },
     logins: { type: "string", default: "30" },
   },
 });
 const DEVICES = Number(options.devices);
 const DAYS = Number(options.days);
 const QUERIES = Number(options.queries);
+const YEAR_QUERIES = Number(options["year-queries"]);
+const CLIENT_DEVICES = Number(options["client-devices"]);
 const LOGINS = Number(options.logins);
+/** The seeded year; the year-by-day queries ask for 2025 (and, as the period before, 2024). */
 const YEAR_START = Date.UTC(2025, 0, 1);
 
 function percentile(sortedMs: number[], p: number): number {
@@ -72,7 +81,9 @@ async function main() {
     const { monitoringDb } = await import("@ems/db/monitoring");
     const { createAccount } = await import("../src/server/domain/users.ts");
     const { authenticate } = await import("../src/server/domain/auth.ts");
-    const { consumptionForDay } = await import("../src/server/domain/monitoring.ts");
+    const { bucketTotalsQuery, consumptionForDay, deviceConsumptionOverPeriod, userConsumptionOverPeriod } = await import("../src/server/domain/monitoring.ts");
+    const { devicePeriodInputSchema, previousPeriod, userPeriodInputSchema } = await import("../src/lib/consumption-periods.ts");
+    const { startOfLocalDay } = await import("../src/lib/local-day.ts");
 
     const password = "benchmark-password";
     const owner = await createAccount({ username: "bench-owner", password, name: "Bench Owner", role: "client" });
@@ -96,13 +107,19 @@ async function main() {
           FROM unnest(${deviceIds.slice(i, i + 100)}::uuid[]) AS d
          CROSS JOIN generate_series(${new Date(YEAR_START)}::timestamptz, ${new Date(YEAR_START + (DAYS * 24 - 1) * 3_600_000)}::timestamptz, interval '1 hour') AS h`;
     }
+    // A second client owning CLIENT_DEVICES of the meters, for the all-my-devices total.
+    const client = await createAccount({ username: "bench-client", password, name: "Bench Client", role: "client" });
+    const clientViewer = { id: client.id, username: client.username, role: client.role };
+    const clientDeviceIds = deviceIds.slice(0, CLIENT_DEVICES);
+    const ownerDeviceIds = deviceIds.slice(CLIENT_DEVICES);
+    await deviceDb.device.updateMany({ where: { id: { in: clientDeviceIds } }, data: { ownerId: client.id } });
     await monitoringDb.$executeRawUnsafe("ANALYZE hourly_consumption");
     await deviceDb.$executeRawUnsafe("ANALYZE devices");
     const seedSeconds = (performance.now() - seedStart) / 1000;
     console.log(`seeded in ${seedSeconds.toFixed(1)} s`);
 
     const randomDeviceDay = () => {
-      const deviceId = deviceIds[Math.floor(Math.random() * deviceIds.length)]!;
+      const deviceId = ownerDeviceIds[Math.floor(Math.random() * ownerDeviceIds.length)]!;
       const day = new Date(YEAR_START + Math.floor(Math.random() * (DAYS - 1)) * 86_400_000).toISOString().slice(0, 10);
       const tz = Math.random() < 0.5 ? "UTC" : "Europe/Bucharest";
       return { deviceId, date: day, tz };
@@ -116,6 +133,35 @@ async function main() {
     }
     const consumption = summary(querySamples);
     console.log(`consumption query (owner, random device-day, UTC or Europe/Bucharest): ${JSON.stringify(consumption)} ms; ${hours} hourly values returned`);
+
+    // A year by day, with the year before: the seeded year is the current period's.
+    const yearOf = (tz: string) => ({ from: "2025-01-01", to: "2026-01-01", resolution: "day", tz });
+    const randomZone = () => (Math.random() < 0.5 ? "UTC" : "Europe/Bucharest");
+    const yearSamples = async (query: () => Promise<unknown>) => {
+      for (let i = 0; i < 5; i++) await query();
+      const samples: number[] = [];
+      for (let i = 0; i < YEAR_QUERIES; i++) samples.push(await timed(query));
+      return summary(samples);
+    };
+    const deviceYear = await yearSamples(() => {
+      const deviceId = ownerDeviceIds[Math.floor(Math.random() * ownerDeviceIds.length)]!;
+      return deviceConsumptionOverPeriod(viewer, devicePeriodInputSchema.parse({ deviceId, ...yearOf(randomZone()) }));
+    });
+    console.log(`a year by day, one device (owner): ${JSON.stringify(deviceYear)} ms`);
+    const clientYear = await yearSamples(() => userConsumptionOverPeriod(clientViewer, userPeriodInputSchema.parse(yearOf(randomZone()))));
+    console.log(`a year by day, all ${CLIENT_DEVICES} devices of a client: ${JSON.stringify(clientYear)} ms`);
+
+    // The plan of the client's year, exactly as the domain function sends it.
+    const period = yearOf("Europe/Bucharest");
+    const range = { start: startOfLocalDay(previousPeriod(period.from, period.to).from, period.tz), end: startOfLocalDay(period.to, period.tz) };
+    const planQuery = bucketTotalsQuery(clientDeviceIds, range, "day", period.tz);
+    const [, planLines] = await monitoringDb.$transaction([
+      monitoringDb.$executeRaw`SET LOCAL jit = off`,
+      monitoringDb.$queryRaw<{ "QUERY PLAN": string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${planQuery}`,
+    ]);
+    const plan = planLines.map((line) => line["QUERY PLAN"]).join("\n");
+    console.log(`plan of the ${CLIENT_DEVICES}-device year:\n${plan}`);
+    const scannedIndex = /Index (?:Only )?Scan (?:using|on) (\S+)/.exec(plan)?.[1] ?? null;
 
     await authenticate({ username: owner.username, password }, "10.0.0.1");
     const loginSamples: number[] = [];
@@ -134,6 +180,11 @@ async function main() {
       seedSeconds: Math.round(seedSeconds * 10) / 10,
       consumptionMs: consumption,
       consumptionTargetMet: consumption.p95 <= 30,
+      yearByDayOneDeviceMs: deviceYear,
+      yearByDayClientDevices: CLIENT_DEVICES,
+      yearByDayClientMs: clientYear,
+      yearByDayTargetMet: deviceYear.p95 <= 30 && clientYear.p95 <= 30,
+      yearByDayClientIndex: scannedIndex,
       loginMs: login,
       loginTargetMet: login.p95 <= 300,
       argon2: { memoryKiB: ARGON2_PARAMS.memoryCost, iterations: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism },

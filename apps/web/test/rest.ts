@@ -6,6 +6,7 @@ import { GET as devicesOfUser } from "~/app/api/devices/user/[userId]/route.ts";
 import { GET as health } from "~/app/api/health/route.ts";
 import { GET as live } from "~/app/api/health/live/route.ts";
 import { GET as consumption } from "~/app/api/monitoring/consumption/[deviceId]/route.ts";
+import { GET as userConsumption } from "~/app/api/monitoring/consumption/user/[userId]/route.ts";
 
 /**
  * The REST routes called as Next.js calls them: the exported handler with a real Request and the
@@ -46,6 +47,10 @@ export const rest = {
   consumption(deviceId: string, query: string, headers: Record<string, string> = {}) {
     const request = new Request(`${BASE}/api/monitoring/consumption/${encodeURIComponent(deviceId)}?${query}`, { headers });
     return consumption(request, { params: Promise.resolve({ deviceId }) });
+  },
+  userConsumption(userId: string, query: string, headers: Record<string, string> = {}) {
+    const request = new Request(`${BASE}/api/monitoring/consumption/user/${encodeURIComponent(userId)}?${query}`, { headers });
+    return userConsumption(request, { params: Promise.resolve({ userId }) });
   },
   health(headers: Record<string, string> = {}) {
     return health(new Request(`${BASE}/api/health`, { headers }));

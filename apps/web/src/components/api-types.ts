@@ -7,5 +7,4 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 
 export type Device = RouterOutputs["devices"]["list"][number];
 export type User = RouterOutputs["users"]["list"][number];
-export type DayConsumption = RouterOutputs["monitoring"]["consumption"];
 export type Alert = RouterOutputs["monitoring"]["alerts"]["items"][number];

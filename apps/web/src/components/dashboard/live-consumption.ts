@@ -1,19 +1,41 @@
 import type { ConsumptionUpdated } from "@ems/contracts/notifications";
-import type { DayConsumption } from "../api-types.ts";
+import { changeBetween, roundKwh, type PeriodConsumption } from "~/lib/consumption-periods.ts";
 
 /**
- * Applies a live `consumption:updated` (the running total of one device-hour) to a cached day of
- * hourly values. Returns the same object when the update is for another device or another day, so
- * react-query leaves those caches untouched. Totals only grow within an hour, and an update can arrive
- * after a fresher fetch, so a smaller total never replaces a larger one.
+ * Live `consumption:updated` events (the running total of one device-hour) against cached periods.
+ * One device's hours are patched in place; a day, a month or several devices together cannot be
+ * patched from one hour's running total, so those are fetched again when the hour is in them.
  */
-export function applyConsumptionUpdate(day: DayConsumption | undefined, update: ConsumptionUpdated): DayConsumption | undefined {
-  if (!day || day.deviceId !== update.deviceId) return day;
+
+const patchable = (period: PeriodConsumption, deviceId: string) =>
+  period.resolution === "hour" && period.scope.kind === "device" && period.scope.deviceId === deviceId;
+
+/**
+ * Applies an update to one device's cached hours. Returns the same object when it is for another
+ * device or another period, so react-query leaves those caches untouched. Totals only grow within an
+ * hour, and an update can arrive after a fresher fetch, so a smaller total never replaces a larger one.
+ */
+export function applyConsumptionUpdate(period: PeriodConsumption | undefined, update: ConsumptionUpdated): PeriodConsumption | undefined {
+  if (!period || !patchable(period, update.deviceId)) return period;
   const hourMs = Date.parse(update.hourStart);
   const total = Number(update.total);
-  const index = day.hours.findIndex((hour) => Date.parse(hour.hourStart) === hourMs);
-  const current = day.hours[index];
-  if (!current || !Number.isFinite(total) || total <= current.kwh) return day;
-  const hours = day.hours.with(index, { ...current, kwh: total });
-  return { ...day, hours, totalKwh: hours.reduce((sum, hour) => sum + hour.kwh, 0) };
+  const index = period.current.buckets.findIndex((bucket) => Date.parse(bucket.start) === hourMs);
+  const bucket = period.current.buckets[index];
+  if (!bucket || !Number.isFinite(total) || total <= bucket.kwh) return period;
+  const buckets = period.current.buckets.with(index, { ...bucket, kwh: total });
+  const totalKwh = roundKwh(buckets.reduce((sum, b) => sum + b.kwh, 0));
+  return { ...period, current: { ...period.current, buckets, totalKwh }, change: changeBetween(totalKwh, period.previous.totalKwh) };
+}
+
+/**
+ * Whether a cached period holds the updated hour but cannot be patched: days or months of that
+ * device, or the total of the client's devices (every update a client receives is for one of theirs).
+ */
+export function needsRefetch(period: PeriodConsumption | undefined, update: ConsumptionUpdated): boolean {
+  if (!period || patchable(period, update.deviceId)) return false;
+  if (period.scope.kind === "device" && period.scope.deviceId !== update.deviceId) return false;
+  const hourMs = Date.parse(update.hourStart);
+  const first = period.current.buckets[0];
+  const last = period.current.buckets.at(-1);
+  return first !== undefined && last !== undefined && hourMs >= Date.parse(first.start) && hourMs < Date.parse(last.end);
 }
