@@ -19,8 +19,8 @@ export interface ProcessSpec {
   args: string[];
   /** Ready when this URL answers 2xx, or when a line of output matches this pattern. */
   ready: { url: string } | { log: RegExp };
-  /** Added to the environment the runner passes on. */
-  env?: NodeJS.ProcessEnv;
+  /** Added to the environment the runner passes on (not NodeJS.ProcessEnv: Next.js makes NODE_ENV required there). */
+  env?: Record<string, string>;
 }
 
 export interface LocalRunOptions {
