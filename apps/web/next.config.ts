@@ -10,7 +10,7 @@ const standalone = process.env.NEXT_OUTPUT === "standalone";
 
 const nextConfig: NextConfig = {
   // The workspace packages ship TypeScript sources (with `.ts` import extensions), compiled here.
-  transpilePackages: ["@ems/auth", "@ems/config", "@ems/contracts", "@ems/db", "@ems/messaging", "@ems/runtime"],
+  transpilePackages: ["@ems/auth", "@ems/config", "@ems/contracts", "@ems/db", "@ems/hashing", "@ems/messaging", "@ems/runtime"],
   // Native or Node-only modules are loaded from node_modules at run time instead of being bundled.
   serverExternalPackages: ["@node-rs/argon2", "@prisma/client", "@prisma/adapter-pg", "pg", "amqplib"],
   poweredByHeader: false,

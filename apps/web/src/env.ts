@@ -64,6 +64,8 @@ export const env = createEnv({
     /** On SIGTERM, how long to keep serving (readiness 503) before stopping: the gateway's refresh time. */
     SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
     DEMO_DATA: z.stringbool({ truthy: ["1"], falsy: ["0"], error: 'DEMO_DATA must be "1" or "0"' }).default(false),
+    /** The admin console calls a device silent when nothing of it was counted for longer than this. */
+    FLEET_SILENT_AFTER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
   },
   client: {
     /** Where the browser opens the Socket.IO connection; empty means same origin (behind Traefik). */
@@ -85,6 +87,7 @@ export const env = createEnv({
     ADMIN_PASSWORD: source.ADMIN_PASSWORD || undefined,
     DEMO_DATA: source.DEMO_DATA || undefined,
     SHUTDOWN_DRAIN_SECONDS: source.SHUTDOWN_DRAIN_SECONDS,
+    FLEET_SILENT_AFTER_MINUTES: source.FLEET_SILENT_AFTER_MINUTES,
     // Spelled out so that Next.js inlines it at build time.
     NEXT_PUBLIC_CHAT_URL: process.env.NEXT_PUBLIC_CHAT_URL,
   },

@@ -37,6 +37,8 @@ export interface RunningSystem {
   baseURL: string;
   queuePrefix: string;
   partitionCount: number;
+  /** The run's monitoring database, for specs that need a state no reading can produce (e.g. a long-silent device). */
+  monitoringDatabaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -116,5 +118,5 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await stop();
     throw new Error(`the EMS processes did not start (see ${options.logFile})`, { cause: error });
   }
-  return { baseURL, queuePrefix, partitionCount: PARTITION_COUNT, stop };
+  return { baseURL, queuePrefix, partitionCount: PARTITION_COUNT, monitoringDatabaseUrl: urls.monitoring, stop };
 }

@@ -1,19 +1,9 @@
 import pg from "pg";
 import type { Logger } from "@ems/messaging";
+import { partitionLockClass } from "@ems/contracts/partition-locks";
 
-/**
- * The advisory-lock class of the partitions of one queue prefix (two-key form: class, partition index).
- * Production's prefix is "" ; each test run has its own prefix, hence its own locks, even when runs
- * share a database. FNV-1a, kept positive so that pg_locks.classid (an oid) shows it unchanged.
- */
-export function partitionLockClass(queuePrefix: string): number {
-  let hash = 0x811c9dc5;
-  for (const char of `ems.partitions:${queuePrefix}`) {
-    hash ^= char.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash & 0x7fffffff;
-}
+// The lock class is shared with the admin console, which reads who holds which partition.
+export { partitionLockClass };
 
 export interface PartitionLocksOptions {
   databaseUrl: string;

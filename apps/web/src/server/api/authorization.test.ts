@@ -86,6 +86,17 @@ const procedureCases: ProcedureCase[] = [
   },
   { procedure: "devices.delete", call: async (api) => api.devices.delete({ id: (await freshDevice()).id }), expected: adminOnly },
   { procedure: "monitoring.consumption", call: (api) => api.monitoring.consumption({ deviceId: deviceOfA.id, date: "2026-02-01" }), expected: ownerOrAdmin },
+  {
+    procedure: "monitoring.deviceConsumption",
+    call: (api) => api.monitoring.deviceConsumption({ deviceId: deviceOfA.id, from: "2026-01-01", to: "2027-01-01", resolution: "month" }),
+    expected: ownerOrAdmin,
+  },
+  {
+    procedure: "monitoring.userConsumption",
+    label: "monitoring.userConsumption of client A",
+    call: (api) => api.monitoring.userConsumption({ userId: cast.clientA.id, from: "2026-02-01", to: "2026-03-01", resolution: "day" }),
+    expected: ownerOrAdmin,
+  },
   { procedure: "monitoring.alerts", call: (api) => api.monitoring.alerts(), expected: signedIn },
   {
     procedure: "monitoring.acknowledgeAlert",
@@ -133,6 +144,16 @@ describe("ASVS V8.2.1 + V8.2.2 — function-level and object-level authorization
     {
       route: "GET /api/monitoring/consumption/{device of clientA}",
       call: (headers) => rest.consumption(deviceOfA.id, "date=2026-02-01", headers),
+      expected: { anonymous: 401, clientA: 200, clientB: 403, admin: 200 },
+    },
+    {
+      route: "GET /api/monitoring/consumption/{device of clientA}?from=&to=&resolution=",
+      call: (headers) => rest.consumption(deviceOfA.id, "from=2026-02-01&to=2026-02-02&resolution=hour", headers),
+      expected: { anonymous: 401, clientA: 200, clientB: 403, admin: 200 },
+    },
+    {
+      route: "GET /api/monitoring/consumption/user/{clientA}",
+      call: (headers) => rest.userConsumption(cast.clientA.id, "from=2026-02-01&to=2026-03-01&resolution=day", headers),
       expected: { anonymous: 401, clientA: 200, clientB: 403, admin: 200 },
     },
   ];

@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth.ts";
 import { chatRouter } from "./routers/chat.ts";
 import { devicesRouter } from "./routers/devices.ts";
 import { monitoringRouter } from "./routers/monitoring.ts";
+import { operationsRouter } from "./routers/operations.ts";
 import { usersRouter } from "./routers/users.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   devices: devicesRouter,
   monitoring: monitoringRouter,
   chat: chatRouter,
+  operations: operationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

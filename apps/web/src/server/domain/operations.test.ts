@@ -1,0 +1,94 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { monitoringDb } from "@ems/db/monitoring";
+import { createCast, createTestDevice, seedAlert, seedMonitoring, type Cast } from "../../../test/fixtures.ts";
+import { alertsAcrossClients, fleetOverview } from "./operations.ts";
+
+/** The operations view's fleet and alert queries against the test databases (shared: look only at our rows). */
+
+let cast: Cast;
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+
+/** A device whose newest hour was last counted into at `lastCountedAt` (what monitoring's upsert sets). */
+async function deviceLastHeardAt(ownerId: string | null, lastCountedAt: Date | null) {
+  const device = await createTestDevice(cast.admin, ownerId);
+  await seedMonitoring(device.id, ownerId, []);
+  if (lastCountedAt) {
+    const hourStart = new Date(Math.floor(lastCountedAt.getTime() / 3_600_000) * 3_600_000);
+    // An older hour counted into more recently must not be what decides (the newest hour does).
+    await monitoringDb.hourlyConsumption.createMany({
+      data: [
+        { deviceId: device.id, hourStart, totalKwh: "0.3", readingCount: 3, updatedAt: lastCountedAt },
+        { deviceId: device.id, hourStart: new Date(hourStart.getTime() - 5 * 3_600_000), totalKwh: "0.1", readingCount: 1, updatedAt: lastCountedAt },
+      ],
+    });
+  }
+  return device;
+}
+
+beforeAll(async () => {
+  cast = await createCast();
+});
+
+describe("fleet overview", () => {
+  it("classifies devices by when monitoring last counted a reading: reporting, silent past the setting (30 min), never", async () => {
+    const reporting = await deviceLastHeardAt(cast.clientA.id, minutesAgo(5));
+    const silentSince = minutesAgo(31);
+    const silent = await deviceLastHeardAt(cast.clientA.id, silentSince);
+    const longSilent = await deviceLastHeardAt(null, minutesAgo(600));
+    const never = await deviceLastHeardAt(cast.clientB.id, null);
+
+    const fleet = await fleetOverview(cast.admin, { limit: 1_000 });
+    expect(fleet.silentAfterMinutes).toBe(30);
+    const byId = new Map(fleet.devices.map((d) => [d.deviceId, d]));
+    expect(byId.get(reporting.id)).toMatchObject({ state: "reporting", ownerUsername: cast.clientA.username, name: reporting.name });
+    expect(byId.get(silent.id)).toMatchObject({ state: "silent", ownerId: cast.clientA.id });
+    expect(byId.get(longSilent.id)).toMatchObject({ state: "silent", ownerId: null, ownerUsername: null });
+    expect(byId.get(never.id)).toMatchObject({ state: "never", lastReadingAt: null, ownerUsername: cast.clientB.username });
+    expect(byId.get(silent.id)?.lastReadingAt).toEqual(silentSince);
+    const { counts } = fleet;
+    expect(counts.total).toBe(counts.reporting + counts.silent + counts.never);
+    expect(counts.silent).toBeGreaterThanOrEqual(2);
+
+    // Longest silence first; the silent filter returns silent devices only.
+    const silentOnly = await fleetOverview(cast.admin, { state: "silent", limit: 1_000 });
+    expect(silentOnly.devices.every((d) => d.state === "silent")).toBe(true);
+    const order = silentOnly.devices.map((d) => d.deviceId);
+    expect(order.indexOf(longSilent.id)).toBeLessThan(order.indexOf(silent.id));
+    expect(order).not.toContain(reporting.id);
+    expect(silentOnly.counts).toEqual(counts);
+  });
+
+  it("refuses a client", async () => {
+    await expect(fleetOverview(cast.clientA, { limit: 10 })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
+describe("alerts across clients", () => {
+  it("filters by client, device and state, with device names and owners' usernames", async () => {
+    const [ofA, ofB] = await Promise.all([createTestDevice(cast.admin, cast.clientA.id), createTestDevice(cast.admin, cast.clientB.id)]);
+    await seedMonitoring(ofA.id, cast.clientA.id, []);
+    await seedMonitoring(ofB.id, cast.clientB.id, []);
+    const alertA1 = await seedAlert(ofA.id, cast.clientA.id, "2026-03-10T10:00:00Z");
+    const alertA2 = await seedAlert(ofA.id, cast.clientA.id, "2026-03-10T11:00:00Z");
+    const alertB = await seedAlert(ofB.id, cast.clientB.id, "2026-03-10T10:00:00Z");
+    await monitoringDb.alert.update({ where: { id: alertA1.id }, data: { acknowledgedAt: new Date() } });
+
+    const ofClientA = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 100 });
+    expect(ofClientA.items.map((a) => a.id).sort()).toEqual([alertA1.id, alertA2.id].sort());
+    expect(ofClientA.items[0]).toMatchObject({ deviceName: ofA.name, ownerUsername: cast.clientA.username, limitKwh: "1.000" });
+
+    const open = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "unacknowledged", limit: 100 });
+    expect(open.items.map((a) => a.id)).toEqual([alertA2.id]);
+    const done = await alertsAcrossClients(cast.admin, { deviceId: ofA.id, state: "acknowledged", limit: 100 });
+    expect(done.items.map((a) => a.id)).toEqual([alertA1.id]);
+    const ofDeviceB = await alertsAcrossClients(cast.admin, { deviceId: ofB.id, state: "all", limit: 100 });
+    expect(ofDeviceB.items.map((a) => a.id)).toEqual([alertB.id]);
+
+    // Pages: one at a time, newest first.
+    const first = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 1 });
+    expect(first.nextCursor).toBe(first.items[0]?.id);
+    const second = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 1, cursor: first.nextCursor ?? undefined });
+    expect(second.nextCursor).toBeNull();
+    expect([...first.items, ...second.items].map((a) => a.id).sort()).toEqual([alertA1.id, alertA2.id].sort());
+  });
+});

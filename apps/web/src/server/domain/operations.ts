@@ -1,0 +1,385 @@
+import "server-only";
+import amqp from "amqplib";
+import { z } from "zod";
+import { partitionLockClass } from "@ems/contracts/partition-locks";
+import { queueNames } from "@ems/contracts/queues";
+import { deviceDb } from "@ems/db/device";
+import { monitoringDb } from "@ems/db/monitoring";
+import { isDatabaseUnavailable } from "@ems/db/unavailable";
+import { userDb } from "@ems/db/user";
+import { partitionOf } from "@ems/hashing";
+import { env } from "~/env.ts";
+import { uuidSchema } from "~/lib/schemas.ts";
+import { serviceUnavailable } from "../errors.ts";
+import { assertAdmin, type Viewer } from "../viewer.ts";
+import { acknowledgeAlert, type AlertDto } from "./monitoring.ts";
+import { within } from "./health.ts";
+
+/**
+ * The admin console's operations view: the fleet (which devices report), alerts across all clients
+ * and the data plane (partition queues, their consumers and replicas). Admins only; every function
+ * checks. Reads the device, user and monitoring databases separately (never a query across them) and
+ * RabbitMQ; writes nothing but an alert's acknowledgement (through monitoring.ts).
+ *
+ * Where "last reading" comes from: the latest hour of a device in `hourly_consumption` (one probe of its
+ * primary key (device_id, hour_start) per device), whose `updated_at` monitoring sets to now() each time
+ * it counts a reading into that hour. That is when monitoring last heard from the device, to the
+ * second, without touching `readings` (the largest table, partitioned by day, whose layout is monitoring's
+ * own business). A late reading for an older hour does not move it; a device is judged by its newest hour.
+ */
+
+async function fromMonitoring<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw serviceUnavailable("The monitoring database is temporarily unavailable; please try again in a moment");
+    throw error;
+  }
+}
+
+interface DeviceActivity {
+  /** When monitoring last counted a reading of the device (its newest hour's updated_at). */
+  lastReadingAt: Date | null;
+  /** Readings counted in the hours starting at or after `since`. */
+  recentReadings: number;
+}
+
+/** Per device: the newest hour's updated_at, and the readings counted in the hours from `since` on (an hour start). */
+async function deviceActivity(deviceIds: string[], since: Date): Promise<Map<string, DeviceActivity>> {
+  if (deviceIds.length === 0) return new Map();
+  const rows = await fromMonitoring(() =>
+    monitoringDb.$queryRaw<{ device_id: string; updated_at: Date | null; recent: number }[]>`
+      SELECT d.device_id::text AS device_id, latest.updated_at, coalesce(recent.readings, 0)::integer AS recent
+        FROM unnest(${deviceIds}::uuid[]) AS d(device_id)
+        LEFT JOIN LATERAL (SELECT updated_at FROM hourly_consumption h
+                            WHERE h.device_id = d.device_id ORDER BY h.hour_start DESC LIMIT 1) AS latest ON true
+        LEFT JOIN LATERAL (SELECT sum(reading_count) AS readings FROM hourly_consumption h
+                            WHERE h.device_id = d.device_id AND h.hour_start >= ${since}) AS recent ON true`,
+  );
+  return new Map(rows.map((row) => [row.device_id, { lastReadingAt: row.updated_at, recentReadings: row.recent }]));
+}
+
+async function usernamesOf(userIds: (string | null)[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds.filter((id): id is string => id !== null))];
+  if (ids.length === 0) return new Map();
+  const profiles = await userDb.profile.findMany({ where: { id: { in: ids } }, select: { id: true, username: true } });
+  return new Map(profiles.map((p) => [p.id, p.username]));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fleet
+
+export const deviceStateSchema = z.enum(["reporting", "silent", "never"]);
+export type DeviceState = z.infer<typeof deviceStateSchema>;
+
+export const fleetInputSchema = z
+  .object({
+    /** Only devices in this state; all when absent. */
+    state: deviceStateSchema.optional(),
+    limit: z.number().int().min(1).max(1_000).default(500),
+  })
+  .default({ limit: 500 });
+export type FleetInput = z.infer<typeof fleetInputSchema>;
+
+export const fleetSchema = z.object({
+  silentAfterMinutes: z.number().int(),
+  generatedAt: z.date(),
+  counts: z.object({ total: z.number().int(), reporting: z.number().int(), silent: z.number().int(), never: z.number().int() }),
+  devices: z.array(
+    z.object({
+      deviceId: z.uuid(),
+      name: z.string(),
+      ownerId: z.uuid().nullable(),
+      /** null: unassigned, or the owner's profile is gone. */
+      ownerUsername: z.string().nullable(),
+      lastReadingAt: z.date().nullable(),
+      state: deviceStateSchema,
+    }),
+  ),
+  /** More devices matched than `limit`. */
+  truncated: z.boolean(),
+});
+export type Fleet = z.infer<typeof fleetSchema>;
+
+/** Silent first (longest silence first), then never reported, then reporting. */
+const STATE_ORDER: Record<DeviceState, number> = { silent: 0, never: 1, reporting: 2 };
+
+/** Every device of the device database with its owner, last reading and state; counts over all of them. */
+export async function fleetOverview(viewer: Viewer, input: FleetInput, now = new Date()): Promise<Fleet> {
+  assertAdmin(viewer);
+  const silentAfterMinutes = env.FLEET_SILENT_AFTER_MINUTES;
+  const silentBefore = now.getTime() - silentAfterMinutes * 60_000;
+  const devices = await deviceDb.device.findMany({ select: { id: true, name: true, ownerId: true } });
+  const [activity, usernames] = await Promise.all([
+    deviceActivity(
+      devices.map((d) => d.id),
+      now,
+    ),
+    usernamesOf(devices.map((d) => d.ownerId)),
+  ]);
+  const rows = devices.map((device) => {
+    const lastReadingAt = activity.get(device.id)?.lastReadingAt ?? null;
+    const state: DeviceState = lastReadingAt === null ? "never" : lastReadingAt.getTime() < silentBefore ? "silent" : "reporting";
+    return {
+      deviceId: device.id,
+      name: device.name,
+      ownerId: device.ownerId,
+      ownerUsername: device.ownerId ? (usernames.get(device.ownerId) ?? null) : null,
+      lastReadingAt,
+      state,
+    };
+  });
+  const counts = { total: rows.length, reporting: 0, silent: 0, never: 0 };
+  for (const row of rows) counts[row.state]++;
+  const matching = rows
+    .filter((row) => input.state === undefined || row.state === input.state)
+    .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || (a.lastReadingAt?.getTime() ?? 0) - (b.lastReadingAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
+  return { silentAfterMinutes, generatedAt: now, counts, devices: matching.slice(0, input.limit), truncated: matching.length > input.limit };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Alerts across clients
+
+export const operationsAlertsInputSchema = z
+  .object({
+    /** The client the alert was raised for (alerts.owner_id). */
+    ownerId: uuidSchema.optional(),
+    deviceId: uuidSchema.optional(),
+    state: z.enum(["all", "unacknowledged", "acknowledged"]).default("all"),
+    limit: z.number().int().min(1).max(100).default(50),
+    /** The last alert id of the previous page. */
+    cursor: uuidSchema.optional(),
+  })
+  .default({ state: "all", limit: 50 });
+export type OperationsAlertsInput = z.infer<typeof operationsAlertsInputSchema>;
+
+export const operationsAlertSchema = z.object({
+  id: z.uuid(),
+  deviceId: z.uuid(),
+  deviceName: z.string().nullable(),
+  ownerId: z.uuid().nullable(),
+  ownerUsername: z.string().nullable(),
+  hourStart: z.date(),
+  totalKwh: z.string(),
+  limitKwh: z.string(),
+  createdAt: z.date(),
+  acknowledgedAt: z.date().nullable(),
+});
+export type OperationsAlert = z.infer<typeof operationsAlertSchema>;
+
+export const operationsAlertsSchema = z.object({ items: z.array(operationsAlertSchema), nextCursor: z.uuid().nullable() });
+
+type UnnamedAlert = Omit<AlertDto, "deviceName">;
+
+/** Adds the device's name (device database) and the owner's username (user database). */
+async function withNames(alerts: UnnamedAlert[]): Promise<OperationsAlert[]> {
+  const deviceIds = [...new Set(alerts.map((a) => a.deviceId))];
+  const [devices, usernames] = await Promise.all([
+    deviceIds.length ? deviceDb.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true } }) : [],
+    usernamesOf(alerts.map((a) => a.ownerId)),
+  ]);
+  const names = new Map(devices.map((d) => [d.id, d.name]));
+  return alerts.map((a) => ({
+    ...a,
+    deviceName: names.get(a.deviceId) ?? null,
+    ownerUsername: a.ownerId ? (usernames.get(a.ownerId) ?? null) : null,
+  }));
+}
+
+/** Every client's alerts, newest first, a page at a time, filtered by client, device and state. */
+export async function alertsAcrossClients(viewer: Viewer, input: OperationsAlertsInput): Promise<z.infer<typeof operationsAlertsSchema>> {
+  assertAdmin(viewer);
+  const alerts = await fromMonitoring(() =>
+    monitoringDb.alert.findMany({
+      where: {
+        ownerId: input.ownerId,
+        deviceId: input.deviceId,
+        acknowledgedAt: input.state === "unacknowledged" ? null : input.state === "acknowledged" ? { not: null } : undefined,
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: input.limit + 1,
+      ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
+    }),
+  );
+  const page = alerts.slice(0, input.limit);
+  const items = await withNames(
+    page.map((a) => ({
+      id: a.id,
+      deviceId: a.deviceId,
+      ownerId: a.ownerId,
+      hourStart: a.hourStart,
+      totalKwh: a.totalKwh.toString(),
+      limitKwh: a.limitKwh.toFixed(3),
+      createdAt: a.createdAt,
+      acknowledgedAt: a.acknowledgedAt,
+    })),
+  );
+  return { items, nextCursor: alerts.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** Acknowledges any client's alert (monitoring.ts's acknowledgement: the first time is kept). */
+export async function acknowledgeAnyAlert(viewer: Viewer, alertId: string): Promise<OperationsAlert> {
+  assertAdmin(viewer);
+  const { deviceName: _named, ...alert } = await acknowledgeAlert(viewer, alertId);
+  const [named] = await withNames([alert]);
+  if (!named) throw new Error("an acknowledged alert went missing");
+  return named;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Data plane
+
+export const dataPlaneSchema = z.object({
+  generatedAt: z.date(),
+  broker: z.enum(["ok", "unreachable"]),
+  /** Partitions in use: the live monitoring replicas as RabbitMQ counts them; null when the broker is unreachable. */
+  livePartitionCount: z.number().int().nullable(),
+  /** The readings/s figures are the readings counted in the hours from this one on, per second since it began. */
+  rateSince: z.date(),
+  partitions: z.array(
+    z.object({
+      index: z.number().int(),
+      queue: z.string(),
+      /** A partition below the live count gets new readings; one above is only drained. */
+      inUse: z.boolean(),
+      /** null: broker unreachable, or the queue does not exist. */
+      consumers: z.number().int().nullable(),
+      depth: z.number().int().nullable(),
+      /** The monitoring session holding the partition's lock now, if any. */
+      holder: z.object({ pid: z.number().int(), applicationName: z.string().nullable() }).nullable(),
+      lastClaimedBy: z.string().nullable(),
+      lastClaimedAt: z.date().nullable(),
+      devices: z.number().int(),
+      readingsPerSecond: z.number(),
+      lastReadingAt: z.date().nullable(),
+    }),
+  ),
+  deadLetter: z.object({ queue: z.string(), depth: z.number().int().nullable() }),
+});
+export type DataPlane = z.infer<typeof dataPlaneSchema>;
+
+const BROKER_TIMEOUT_MS = 2_000;
+
+interface QueueCounts {
+  messages: number;
+  consumers: number;
+}
+
+type CheckQueue = (queue: string) => Promise<QueueCounts | undefined>;
+
+/**
+ * Runs `work` with a queue check (a passive declare: it creates and changes nothing; undefined for a
+ * queue that does not exist) on a connection of its own, closed afterwards: the console polls every
+ * few seconds, which a short-lived connection bears easily, and nothing stays open between polls.
+ */
+async function withQueueCheck<T>(work: (check: CheckQueue) => Promise<T>): Promise<T> {
+  const connection = await amqp.connect(env.RABBITMQ_URL, { timeout: BROKER_TIMEOUT_MS, clientProperties: { connection_name: "web-operations" } });
+  connection.on("error", () => undefined); // reported by the call that meets it
+  const openChannel = async () => {
+    const channel = await connection.createChannel();
+    channel.on("error", () => undefined); // a 404 arrives here too; check() reports it
+    return channel;
+  };
+  try {
+    let channel = await openChannel();
+    return await work(async (queue) => {
+      try {
+        const { messageCount, consumerCount } = await channel.checkQueue(queue);
+        return { messages: messageCount, consumers: consumerCount };
+      } catch (error) {
+        // 404 NOT_FOUND closes the channel (not the connection): the queue is not there.
+        if ((error as { code?: number }).code !== 404) throw error;
+        channel = await openChannel();
+        return undefined;
+      }
+    });
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Per partition queue: consumers and depth (RabbitMQ), the replica holding its lock (pg_locks) and the
+ * last to claim it (monitoring_partitions), and its devices' readings/s and last reading. RabbitMQ
+ * unreachable is an answer (`broker: "unreachable"`), not an error: the rest still shows.
+ *
+ * Devices are assigned to partitions as the balancer does (packages/hashing) with the live partition
+ * count (consumers of monitoring.sync.queue, the number the balancer follows), or, with no replica live,
+ * every partition known. readings/s are hourly sums (`hourly_consumption.reading_count` of the current and
+ * the previous UTC hour, over the seconds since the previous hour began): a one-to-two-hour average,
+ * from one index probe per device, counted by the readings' own timestamps. Not an instant rate.
+ */
+export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataPlane> {
+  assertAdmin(viewer);
+  const names = queueNames(env.QUEUE_PREFIX);
+  const rateSince = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 - 3_600_000);
+  const [claims, locks, devices] = await fromMonitoring(() =>
+    Promise.all([
+      monitoringDb.monitoringPartition.findMany({ where: { queuePrefix: env.QUEUE_PREFIX }, orderBy: { partitionIndex: "asc" } }),
+      monitoringDb.$queryRaw<{ partition: number; pid: number; application_name: string | null }[]>`
+        SELECT l.objid::integer AS partition, l.pid, a.application_name
+          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${partitionLockClass(env.QUEUE_PREFIX)}::integer::oid
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      monitoringDb.monitoredDevice.findMany({ where: { deleted: false }, select: { deviceId: true } }),
+    ]),
+  );
+  const known = Math.max(0, ...claims.map((c) => c.partitionIndex + 1), ...locks.map((l) => l.partition + 1));
+  const broker = await within(
+    () =>
+      withQueueCheck(async (check) => {
+        const liveCount = (await check(names.monitoringSync))?.consumers ?? 0;
+        const queues = Array.from({ length: Math.max(known, liveCount) }, (_, i) => names.partition(i));
+        const counts = new Map<string, QueueCounts | undefined>();
+        for (const queue of [...queues, names.deadLetter]) counts.set(queue, await check(queue));
+        return { liveCount, counts };
+      }),
+    null,
+    BROKER_TIMEOUT_MS * 2,
+  );
+  const partitionCount = Math.max(known, broker?.liveCount ?? 0);
+  const queues = Array.from({ length: partitionCount }, (_, i) => names.partition(i));
+  const routingCount = broker && broker.liveCount > 0 ? broker.liveCount : partitionCount;
+  const activity = await deviceActivity(
+    devices.map((d) => d.deviceId),
+    rateSince,
+  );
+  const perPartition = Array.from({ length: partitionCount }, () => ({ devices: 0, readings: 0, lastReadingAt: null as Date | null }));
+  if (routingCount > 0) {
+    for (const [deviceId, { lastReadingAt, recentReadings }] of activity) {
+      const slot = perPartition[partitionOf(deviceId, routingCount)];
+      if (!slot) continue;
+      slot.devices++;
+      slot.readings += recentReadings;
+      if (lastReadingAt && (!slot.lastReadingAt || lastReadingAt > slot.lastReadingAt)) slot.lastReadingAt = lastReadingAt;
+    }
+  }
+  const seconds = (now.getTime() - rateSince.getTime()) / 1_000;
+  const claimOf = new Map(claims.map((c) => [c.partitionIndex, c]));
+  const lockOf = new Map(locks.map((l) => [l.partition, l]));
+  return {
+    generatedAt: now,
+    broker: broker ? "ok" : "unreachable",
+    livePartitionCount: broker?.liveCount ?? null,
+    rateSince,
+    partitions: queues.map((queue, index) => {
+      const lock = lockOf.get(index);
+      const claim = claimOf.get(index);
+      const slot = perPartition[index] ?? { devices: 0, readings: 0, lastReadingAt: null };
+      return {
+        index,
+        queue,
+        inUse: index < routingCount,
+        consumers: broker?.counts.get(queue)?.consumers ?? null,
+        depth: broker?.counts.get(queue)?.messages ?? null,
+        holder: lock ? { pid: lock.pid, applicationName: lock.application_name } : null,
+        lastClaimedBy: claim?.lastClaimedBy ?? null,
+        lastClaimedAt: claim?.lastClaimedAt ?? null,
+        devices: slot.devices,
+        readingsPerSecond: Math.round((slot.readings / seconds) * 1_000) / 1_000,
+        lastReadingAt: slot.lastReadingAt,
+      };
+    }),
+    deadLetter: { queue: names.deadLetter, depth: broker?.counts.get(names.deadLetter)?.messages ?? null },
+  };
+}
