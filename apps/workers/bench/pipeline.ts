@@ -1,28 +1,37 @@
 /**
- * `npm run bench:pipeline -- --messages N`: the data plane end to end on the real RabbitMQ and a
- * dedicated, freshly migrated PostgreSQL database. Publishes N readings for 1,000 devices to
- * sensor.data.queue, runs them through the balancer and two monitoring replicas, waits until every
- * one is committed, checks the stored hourly totals against the published values exactly, then
- * measures the per-message baseline (prefetch 1, one transaction and one ack per reading). The last
- * line printed is one JSON object: {"messages","msgsPerSec","p50Ms","p99Ms","exact","baselineMsgsPerSec","bytesPerReading"}.
+ * `npm run bench:pipeline -- --messages N`: the data plane end to end, as deployed, on the real RabbitMQ
+ * and a dedicated, freshly migrated PostgreSQL database. The balancer (src/balancer.ts) and two elastic
+ * monitoring replicas (bench/monitoring-replica.ts: src/monitoring.ts's settings plus commit reports)
+ * run as separate processes, with the settings of the same environment variables as in deployment
+ * (e.g. `BALANCER_BATCH_MAX=1 npm run bench:pipeline` measures one message per reading). This process
+ * publishes N readings for 1,000 devices to sensor.data.queue, waits until every one is committed,
+ * checks the stored hourly totals against the published values exactly, then runs the baseline: the
+ * same with one message per reading as before batches (BALANCER_BATCH_MAX=1, MONITORING_PREFETCH=1000),
+ * in the same run so that both see the same machine load. The last line printed is one JSON object:
+ * {"messages","msgsPerSec","p50Ms","p99Ms","exact","baselineMsgsPerSec","bytesPerReading"}.
  *
- * Load is closed-loop: at most --in-flight readings are published but not yet committed at any time,
- * like a fleet of meters whose gateway waits for the system to keep up. Throughput is then the
- * pipeline's capacity at that concurrency and latency (publish → commit) is what a reading sees at
- * that load, instead of the queueing delay of a backlog that an open-loop flood would measure.
+ * Load is closed-loop by default: at most --in-flight readings are published but not yet committed at
+ * any time, like a fleet of meters whose gateway waits for the system to keep up. Throughput is then the
+ * pipeline's capacity at that concurrency and latency (publish → commit) is what a reading sees at that
+ * load, instead of the queueing delay of a backlog that an open-loop flood would measure. `--rate R`
+ * publishes at R readings/s instead (still at most --in-flight uncommitted, by default R): the latency
+ * at a given load.
  */
-import { parseArgs } from "node:util";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import amqp from "amqplib";
 import pg from "pg";
 import { z } from "zod";
 import { hourStart, serializeMeasurement, type Measurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { createTestDatabases, dropTestDatabases } from "@ems/db/testing";
 import { Broker, consoleLogger, declareTopology, deleteTopology, type Logger } from "@ems/messaging";
-import { startBalancer } from "../src/balancer/balancer.ts";
-import { startMonitoring, type MonitoringConfig } from "../src/monitoring/monitoring.ts";
 import { simulatorEnv as env } from "../src/simulator/env.ts";
-import { Semaphore } from "../src/simulator/pacing.ts";
+import { RateLimiter, Semaphore } from "../src/simulator/pacing.ts";
 
 const DEVICES = 1_000;
 const PARTITIONS = 2;
@@ -33,30 +42,32 @@ const { values } = parseArgs({
   options: {
     messages: { type: "string", default: "100000" },
     "baseline-messages": { type: "string" },
-    "in-flight": { type: "string", default: "500" },
-    "balancer-prefetch": { type: "string", default: "1000" },
+    "in-flight": { type: "string" },
+    rate: { type: "string" },
+    baseline: { type: "boolean", default: true },
     verbose: { type: "boolean", default: false },
   },
+  allowNegative: true,
 });
 const options = z
   .object({
     messages: z.coerce.number().int().min(DEVICES),
-    "baseline-messages": z.coerce.number().int().min(100).optional(),
-    "in-flight": z.coerce.number().int().min(1),
-    "balancer-prefetch": z.coerce.number().int().min(1),
+    "baseline-messages": z.coerce.number().int().min(DEVICES).optional(),
+    "in-flight": z.coerce.number().int().min(1).optional(),
+    rate: z.coerce.number().int().min(1).optional(),
+    baseline: z.boolean(),
     verbose: z.boolean(),
   })
   .parse(values);
 const MESSAGES = options.messages;
-const BASELINE_MESSAGES = options["baseline-messages"] ?? Math.min(MESSAGES, 5_000);
-const IN_FLIGHT = options["in-flight"];
-/** --verbose: each replica logs its batches every second. */
-const STATS_MS = values.verbose ? 1_000 : 0;
+const BASELINE_MESSAGES = options["baseline-messages"] ?? MESSAGES;
+const IN_FLIGHT = options["in-flight"] ?? options.rate ?? 2_000;
 
 const log = consoleLogger("bench", "info");
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: (m) => log.warn(m), error: (m) => log.error(m) };
 const prefix = `bench-pipeline-${randomUUID().slice(0, 8)}.`;
 const names = queueNames(prefix);
+const workers = fileURLToPath(new URL("..", import.meta.url));
 
 /** Publish and commit times of one phase's readings, keyed by device and timestamp. */
 class Tracker {
@@ -74,10 +85,9 @@ class Tracker {
     this.publishedAt.set(key, now);
   }
 
-  committed(readings: readonly Measurement[]): void {
+  committed(keys: readonly string[]): void {
     const now = performance.now();
-    for (const reading of readings) {
-      const key = `${reading.deviceId}@${reading.timestamp}`;
+    for (const key of keys) {
       const at = this.publishedAt.get(key);
       if (at === undefined) continue; // a redelivery already counted, or another phase
       this.publishedAt.delete(key);
@@ -102,54 +112,142 @@ interface PhaseResult {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
+/** User + system CPU time a process has used, in microseconds (Linux /proc; 100 clock ticks per second); 0 once it is gone. */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
+/** RabbitMQ's Erlang VM on this machine, if it runs here. */
+function rabbitmqPid(): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "beam.smp") return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 /**
- * Runs one phase: starts the balancer and two replicas with the given tuning, sends the warm-up
- * readings (not measured: JIT compilation, connection and pool start-up), then the measured ones,
- * each through a closed-loop window and until all are committed, and stops the processes.
+ * CPU time per process group over a phase: on a machine shared with other work, throughput says more
+ * about the load than about the pipeline, while CPU per reading does not depend on it. PostgreSQL:
+ * the backends of this benchmark's database; RabbitMQ: the whole broker (other users' traffic included).
  */
-async function runPhase(
-  label: string,
-  databaseUrl: string,
-  warmUp: Measurement[],
-  readings: Measurement[],
-  tuning: { balancerPrefetch: number; prefetch: number; batchSize: number; batchConcurrency: number },
-): Promise<PhaseResult> {
+async function cpuSnapshot(db: pg.Pool, pids: { balancer: number | undefined; monitoring: (number | undefined)[] }) {
+  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  const backends = rows.map((r) => r.pid);
+  const rabbitmq = rabbitmqPid();
+  const usage = process.cpuUsage();
+  return {
+    publisher: usage.user + usage.system,
+    balancer: cpuMicros(pids.balancer),
+    monitoring: pids.monitoring.reduce<number>((sum, pid) => sum + cpuMicros(pid), 0),
+    backends: new Map(backends.map((pid) => [pid, cpuMicros(pid)])),
+    rabbitmq: [rabbitmq, cpuMicros(rabbitmq)] as const,
+  };
+}
+
+/** µs of CPU per reading in each group between two snapshots (a backend that started meanwhile counts from 0). */
+function cpuPerReading(before: Awaited<ReturnType<typeof cpuSnapshot>>, after: Awaited<ReturnType<typeof cpuSnapshot>>, readings: number) {
+  let postgres = 0;
+  for (const [pid, micros] of after.backends) postgres += micros - (before.backends.get(pid) ?? 0);
+  const rabbitmq = after.rabbitmq[0] === before.rabbitmq[0] ? after.rabbitmq[1] - before.rabbitmq[1] : 0;
+  const perReading = (micros: number) => Math.round(micros / readings);
+  const groups = {
+    publisher: perReading(after.publisher - before.publisher),
+    balancer: perReading(after.balancer - before.balancer),
+    monitoring: perReading(after.monitoring - before.monitoring),
+    postgres: perReading(postgres),
+    rabbitmq: perReading(rabbitmq),
+  };
+  return { ...groups, total: Object.values(groups).reduce((a, b) => a + b, 0) };
+}
+
+/** Starts a worker process with the benchmark's environment plus `overrides`; resolves once it is ready. */
+async function startWorker(label: string, script: string, overrides: Record<string, string>, onCommit?: (keys: string[]) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: workers,
+    // eslint-disable-next-line no-restricted-properties -- the workers get this process's settings, as `npm run dev` gives them
+    env: { ...process.env, ...overrides },
+    stdio: ["ignore", "pipe", "inherit", ...(onCommit ? ["ipc" as const] : [])],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const failed = (code: number | null) => reject(new Error(`${label} exited (${code}) before it was ready:\n${output}`));
+    child.once("exit", failed);
+    const ready = () => {
+      child.off("exit", failed);
+      resolve(child);
+    };
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (options.verbose) process.stdout.write(chunk);
+      if (output.length < 10_000) output += chunk.toString();
+      // The balancer's readiness line, as the local runner waits for it.
+      if (!onCommit && output.includes("forwarding ")) ready();
+    });
+    child.on("message", (message: unknown) => {
+      if (message === "ready") ready();
+      else onCommit?.(message as string[]);
+    });
+  });
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
+ * Runs one phase: starts two monitoring replicas and the balancer with the given settings, sends the
+ * warm-up readings (not measured: JIT compilation, connection and pool start-up), then the measured
+ * ones, each until all are committed, and stops the processes.
+ */
+async function runPhase(label: string, db: pg.Pool, databaseUrl: string, warmUp: Measurement[], readings: Measurement[], settings: Record<string, string>): Promise<PhaseResult> {
   let tracker = new Tracker(new Semaphore(IN_FLIGHT));
-  const monitoringConfig = (partitionIndex: number): MonitoringConfig => ({
-    rabbitmqUrl: env.RABBITMQ_URL,
-    queuePrefix: prefix,
-    partitionCount: PARTITIONS,
-    partitionIndex,
-    databaseUrl,
-    databasePoolSize: 2,
-    prefetch: tuning.prefetch,
-    batchSize: tuning.batchSize,
-    batchConcurrency: tuning.batchConcurrency,
-    syncPrefetch: 10,
-    consumptionUpdateIntervalMs: 1_000,
-    retryDelayMs: 500,
-    statsIntervalMs: STATS_MS,
-    log: STATS_MS ? consoleLogger(`monitoring-${partitionIndex}`) : quiet,
-    onBatchCommitted: (batch) => tracker.committed(batch),
-  });
-  const balancer = await startBalancer({
-    rabbitmqUrl: env.RABBITMQ_URL,
-    queuePrefix: prefix,
-    partitionCount: PARTITIONS,
-    prefetch: tuning.balancerPrefetch,
-    statsIntervalMs: 0,
-    log: quiet,
-  });
-  const replicas = await Promise.all([0, 1].map((i) => startMonitoring(monitoringConfig(i))));
+  const stats = options.verbose ? "1000" : "0";
+  const common = {
+    ...settings,
+    QUEUE_PREFIX: prefix,
+    PARTITION_COUNT: String(PARTITIONS),
+    LOG_LEVEL: options.verbose ? "info" : "warn",
+  };
+  const replicas = await Promise.all(
+    [0, 1].map((i) =>
+      startWorker(`monitoring ${i}`, "bench/monitoring-replica.ts", { ...common, MONITORING_DATABASE_URL: databaseUrl, MONITORING_STATS_INTERVAL_MS: stats }, (keys) =>
+        tracker.committed(keys),
+      ),
+    ),
+  );
+  // Each partition queue consumed (elastic replicas claim one each) before the balancer starts.
+  const connection = await amqp.connect(env.RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  for (let i = 0; i < PARTITIONS; i++) {
+    while ((await channel.checkQueue(names.partition(i))).consumerCount === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await connection.close();
+  const balancer = await startWorker("balancer", "src/balancer.ts", { ...common, LOG_LEVEL: "info", BALANCER_STATS_INTERVAL_MS: stats });
+  const workerPids = { balancer: balancer.pid, monitoring: replicas.map((r) => r.pid) };
+
   const publisher = new Broker({ url: env.RABBITMQ_URL, name: "bench-publisher", log: quiet });
   await publisher.onConnect((channel) => declareTopology(channel, names, PARTITIONS));
   await publisher.start();
+  const pacing = options.rate ? new RateLimiter(options.rate) : undefined;
 
   const send = async (batch: Measurement[]) => {
     tracker = new Tracker(new Semaphore(IN_FLIGHT));
     const publishes: Promise<void>[] = [];
     for (const reading of batch) {
       await tracker.window.acquire();
+      await pacing?.take();
       tracker.published(`${reading.deviceId}@${reading.timestamp}`);
       publishes.push(publisher.sendToQueue(names.sensorData, serializeMeasurement(reading)));
     }
@@ -160,17 +258,20 @@ async function runPhase(
 
   log.info(`${label}: warming up with ${warmUp.length} readings`);
   await send(warmUp);
-  log.info(`${label}: publishing ${readings.length} readings (at most ${IN_FLIGHT} uncommitted)`);
+  log.info(`${label}: publishing ${readings.length} readings (at most ${IN_FLIGHT} uncommitted${options.rate ? `, ${options.rate}/s` : ""}); load average ${loadavg()[0]!.toFixed(2)}`);
   const progress = setInterval(() => log.info(`${label}: ${tracker.latencies.length}/${readings.length} committed`), 5_000);
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = await cpuSnapshot(db, workerPids);
   const measured = await send(readings);
-  const cpu = process.cpuUsage(cpuBefore);
-  // The publisher, balancer and both replicas run in this process: its CPU per reading is theirs together.
-  log.info(`${label}: this process used ${Math.round((cpu.user + cpu.system) / readings.length)} µs CPU per reading`);
+  const cpu = cpuPerReading(cpuBefore, await cpuSnapshot(db, workerPids), readings.length);
   clearInterval(progress);
+  log.info(
+    `${label}: CPU µs per reading ${JSON.stringify(cpu)}: ${Math.round((availableParallelism() * 1e6) / cpu.total)} readings/s ` +
+      `if they had the machine's ${availableParallelism()} cores to themselves; load average ${loadavg()[0]!.toFixed(2)}`,
+  );
 
   await publisher.close();
-  await Promise.all([balancer.stop(), ...replicas.map((r) => r.stop())]);
+  await stopWorker(balancer);
+  await Promise.all(replicas.map(stopWorker));
   const sorted = [...measured.latencies].sort((a, b) => a - b);
   const seconds = (measured.lastCommit - measured.firstPublish) / 1000;
   const result = {
@@ -255,16 +356,20 @@ async function main(): Promise<void> {
     const main = makeReadings(deviceIds, MESSAGES, Date.now());
     const warmUp = makeReadings(deviceIds, Math.min(MESSAGES, 5_000), main[0]!.timestamp);
     const baseline = makeReadings(deviceIds, BASELINE_MESSAGES, warmUp[0]!.timestamp);
-    const baselineWarmUp = makeReadings(deviceIds, 200, baseline[0]!.timestamp);
+    const baselineWarmUp = makeReadings(deviceIds, Math.min(BASELINE_MESSAGES, 5_000), baseline[0]!.timestamp);
 
-    const tuned = { balancerPrefetch: options["balancer-prefetch"], prefetch: 1_000, batchSize: 500, batchConcurrency: 1 };
-    const batched = await runPhase("batched", urls.monitoring, warmUp, main, tuned);
-    const exact = await totalsAreExact(db, [...warmUp, ...main]);
+    // The settings of this process's environment, as deployed (BALANCER_BATCH_MAX etc.).
+    const measured = await runPhase("measured", db, urls.monitoring, warmUp, main, {});
     const storage = await bytesPerReading(db, warmUp.length + main.length);
-    const perMessage = { balancerPrefetch: 1, prefetch: 1, batchSize: 1, batchConcurrency: 1 };
-    const baselineResult = await runPhase("baseline", urls.monitoring, baselineWarmUp, baseline, perMessage);
+    let exact = await totalsAreExact(db, [...warmUp, ...main]);
+    // The baseline: one broker message per reading and hop, with the replicas' prefetch of then.
+    let baselineMsgsPerSec: number | null = null;
+    if (options.baseline) {
+      baselineMsgsPerSec = (await runPhase("baseline (BALANCER_BATCH_MAX=1)", db, urls.monitoring, baselineWarmUp, baseline, { BALANCER_BATCH_MAX: "1", MONITORING_PREFETCH: "1000" })).msgsPerSec;
+      exact &&= await totalsAreExact(db, [...baselineWarmUp, ...baseline, ...warmUp, ...main]);
+    }
 
-    console.log(JSON.stringify({ messages: MESSAGES, ...batched, exact, baselineMsgsPerSec: baselineResult.msgsPerSec, bytesPerReading: storage }));
+    console.log(JSON.stringify({ messages: MESSAGES, ...measured, exact, baselineMsgsPerSec, bytesPerReading: storage }));
   } finally {
     await admin.onConnect((channel) => deleteTopology(channel, names, PARTITIONS)).catch((e: unknown) => log.warn(`queue clean-up: ${String(e)}`));
     await admin.close();

@@ -12,6 +12,7 @@ const balancer = await startBalancer({
   partitionCount: env.PARTITION_COUNT,
   elastic: env.BALANCER_PARTITION_POLL_MS > 0 ? { pollIntervalMs: env.BALANCER_PARTITION_POLL_MS } : undefined,
   prefetch: env.BALANCER_PREFETCH,
+  batch: { maxReadings: env.BALANCER_BATCH_MAX, lingerMs: env.BALANCER_BATCH_LINGER_MS, maxBytes: env.BALANCER_BATCH_MAX_BYTES },
   stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
   statsIntervalMs: env.BALANCER_STATS_INTERVAL_MS,
   log,

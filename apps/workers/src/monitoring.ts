@@ -6,9 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { consoleLogger } from "@ems/messaging";
-import { databaseUrls } from "@ems/db/env";
 import { exitOnStartupFailure, stopOnSignals } from "@ems/runtime";
-import { monitoringEnv as env } from "./monitoring/env.ts";
+import { monitoringConfigFromEnv, monitoringEnv as env } from "./monitoring/env.ts";
 import { startMonitoring } from "./monitoring/monitoring.ts";
 import { startHeartbeat } from "./shared/heartbeat.ts";
 
@@ -34,33 +33,6 @@ const partitionIndex = (() => {
 // Elastic replicas are told apart by a short random id (logs, RabbitMQ connection names, pg_stat_activity).
 const memberId = partitionIndex === undefined ? randomBytes(3).toString("hex") : undefined;
 const log = consoleLogger(`monitoring-${partitionIndex ?? memberId}`, env.LOG_LEVEL);
-const monitoring = await startMonitoring({
-  rabbitmqUrl: env.RABBITMQ_URL,
-  queuePrefix: env.QUEUE_PREFIX,
-  partitionCount: env.PARTITION_COUNT,
-  partitionIndex,
-  memberId,
-  elastic: {
-    preferredPartition: env.TASK_SLOT === undefined ? undefined : env.TASK_SLOT - 1,
-    rebalanceIntervalMs: env.MONITORING_REBALANCE_INTERVAL_MS,
-    takeoverGraceMs: env.MONITORING_TAKEOVER_GRACE_MS,
-    drainQuietMs: env.MONITORING_DRAIN_QUIET_MS,
-  },
-  databaseUrl: databaseUrls.monitoring,
-  databasePoolSize: env.MONITORING_DB_POOL_SIZE,
-  statementTimeoutMs: env.MONITORING_STATEMENT_TIMEOUT_MS,
-  prefetch: env.MONITORING_PREFETCH,
-  batchSize: env.MONITORING_BATCH_SIZE,
-  batchConcurrency: env.MONITORING_BATCH_CONCURRENCY,
-  syncPrefetch: env.MONITORING_SYNC_PREFETCH,
-  consumptionUpdateIntervalMs: env.CONSUMPTION_UPDATE_INTERVAL_MS,
-  retryDelayMs: env.MONITORING_RETRY_DELAY_MS,
-  retentionDays: env.MONITORING_RETENTION_DAYS,
-  holdGraceMs: env.MONITORING_HOLD_GRACE_MS,
-  heldSweepIntervalMs: env.MONITORING_HELD_SWEEP_INTERVAL_MS,
-  stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
-  statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
-  log,
-}).catch(exitOnStartupFailure(startupLog));
+const monitoring = await startMonitoring(monitoringConfigFromEnv({ partitionIndex, memberId, log })).catch(exitOnStartupFailure(startupLog));
 startHeartbeat(() => monitoring.healthy());
 stopOnSignals(log, () => monitoring.stop());

@@ -54,6 +54,14 @@ export function parseMeasurement(body: Buffer | string, now: number = Date.now()
   } catch {
     return { ok: false, reason: "malformed JSON" };
   }
+  return parseMeasurementJson(json, now);
+}
+
+/**
+ * Validates one reading already parsed from JSON (e.g. one of a readings batch, see readings-batch.ts),
+ * with the same rules and reasons as `parseMeasurement`, except the byte limit on the body.
+ */
+export function parseMeasurementJson(json: unknown, now: number = Date.now()): ParseResult {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return { ok: false, reason: "body must be a JSON object" };
   }

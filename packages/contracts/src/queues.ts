@@ -32,6 +32,12 @@ export function queueNames(prefix = ""): QueueNames {
 /** Header carrying why a message was dead-lettered, and the queue it came from. */
 export const DEAD_LETTER_REASON_HEADER = "x-ems-reason";
 export const DEAD_LETTER_SOURCE_HEADER = "x-ems-source-queue";
+/**
+ * When a message was first dead-lettered (ISO 8601) and how many times it has been: both survive a
+ * replay, so a message that fails again keeps its history.
+ */
+export const DEAD_LETTER_FIRST_AT_HEADER = "x-ems-first-dead-lettered-at";
+export const DEAD_LETTER_COUNT_HEADER = "x-ems-dead-letter-count";
 
 /** Routing keys on the notifications exchange. */
 export const NOTIFICATION_ROUTING_KEYS = {

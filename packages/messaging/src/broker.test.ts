@@ -1,8 +1,16 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, queueNames, type QueueNames } from "@ems/contracts/queues";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Channel } from "amqplib";
+import {
+  DEAD_LETTER_COUNT_HEADER,
+  DEAD_LETTER_FIRST_AT_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  DEAD_LETTER_SOURCE_HEADER,
+  queueNames,
+  type QueueNames,
+} from "@ems/contracts/queues";
 import { Broker, PublishError, declareTopology, deleteTopology, type Delivery, type Logger } from "./index.ts";
 
 const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -87,6 +95,8 @@ describe("Broker", () => {
     expect(message!.body.toString()).toBe("not json");
     expect(message!.message.properties.headers?.[DEAD_LETTER_REASON_HEADER]).toBe("malformed JSON");
     expect(message!.message.properties.headers?.[DEAD_LETTER_SOURCE_HEADER]).toBe(names.sensorData);
+    expect(Date.now() - Date.parse(String(message!.message.properties.headers?.[DEAD_LETTER_FIRST_AT_HEADER]))).toBeLessThan(60_000);
+    expect(message!.message.properties.headers?.[DEAD_LETTER_COUNT_HEADER]).toBe(1);
   });
 
   it("requeues a message whose handler throws, so it is processed again", async () => {
@@ -149,5 +159,86 @@ describe("Broker", () => {
     await broker.close();
     expect(finished).toBe(true);
     broker = other;
+  });
+
+  describe("ackTogether", () => {
+    /**
+     * Consumes partition 0 and holds each first delivery (its handler waits until the test ends) so the
+     * test settles them; a redelivery is acked at once. Spies on amqplib's Channel#ack to see the frames.
+     */
+    async function holdDeliveries(bodies: string[]) {
+      let channelPrototype: Channel | undefined;
+      await broker.onConnect((channel) => {
+        channelPrototype = Object.getPrototypeOf(channel) as Channel;
+        return Promise.resolve();
+      });
+      const acks = vi.spyOn(channelPrototype!, "ack");
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const inbox = collector();
+      await broker.consume(names.partition(0), { prefetch: 20 }, async (d) => {
+        await inbox.handler(d);
+        if (d.message.fields.redelivered) d.ack();
+        else await released;
+      });
+      for (const body of bodies) await broker.sendToQueue(names.partition(0), body);
+      await inbox.waitFor(bodies.length);
+      acks.mockClear();
+      const sent = () =>
+        acks.mock.calls
+          .filter(([message]) => message.fields.routingKey === names.partition(0))
+          .map(([message, upTo]) => `${message.content.toString()}${upTo ? "+" : ""}`);
+      return { deliveries: [...inbox.received], inbox, sent, release, restore: () => acks.mockRestore() };
+    }
+
+    it("acks the oldest run with one multiple ack and never covers a delivery still in hand", async () => {
+      let disconnected = false;
+      broker.on("disconnected", () => (disconnected = true));
+      const held = await holdDeliveries(["1", "2", "3", "4", "5", "6"]);
+      const [d1, d2, d3, d4, d5, d6] = held.deliveries;
+      d6!.ackTogether([d1!, d2!, d4!, d5!]);
+      // "2+": one basic.ack multiple up to 2 (covering 1 and 2); 3 is still in hand, so the rest one by one.
+      expect(held.sent()).toEqual(["2+", "6", "4", "5"]);
+
+      // 3 was not acknowledged: returned, it comes back; nothing else does.
+      d3!.nack(true);
+      await held.inbox.waitFor(7);
+      expect(held.inbox.received[6]!.body.toString()).toBe("3");
+      expect(held.inbox.received[6]!.message.fields.redelivered).toBe(true);
+      held.release();
+      held.restore();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(held.inbox.received).toHaveLength(7);
+      expect(disconnected).toBe(false);
+    });
+
+    it("does not cover a delivery dead-lettered in between: the others are acked one by one", async () => {
+      let disconnected = false;
+      broker.on("disconnected", () => (disconnected = true));
+      const dead = collector();
+      await broker.consume(names.deadLetter, { prefetch: 10 }, async (d) => {
+        await dead.handler(d);
+        d.ack();
+      });
+      const held = await holdDeliveries(["1", "2", "3", "4"]);
+      const [d1, d2, d3, d4] = held.deliveries;
+      await d2!.deadLetter("bad reading");
+      d4!.ackTogether([d1!, d3!]);
+      // 2 was acked once its dead letter was confirmed; 1 and 3 are not consecutive tags: no multiple ack.
+      expect(held.sent()).toEqual(["2", "4", "1", "3"]);
+      // Acking them again (another path settling the same delivery) sends nothing.
+      d1!.ack();
+      d4!.ackTogether([d3!]);
+      expect(held.sent()).toEqual(["2", "4", "1", "3"]);
+
+      await dead.waitFor(1);
+      held.release();
+      held.restore();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(dead.received.map((d) => d.body.toString())).toEqual(["2"]);
+      // Nothing came back: every delivery was settled exactly once, and the channel never failed.
+      expect(held.inbox.received).toHaveLength(4);
+      expect(disconnected).toBe(false);
+    });
   });
 });

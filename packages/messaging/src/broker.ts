@@ -2,7 +2,12 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from "amqplib";
-import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER } from "@ems/contracts/queues";
+import {
+  DEAD_LETTER_COUNT_HEADER,
+  DEAD_LETTER_FIRST_AT_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  DEAD_LETTER_SOURCE_HEADER,
+} from "@ems/contracts/queues";
 import { consoleLogger, type Logger } from "./log.ts";
 
 /** Runs on every (re)connection, before consumers start: declare queues, exchanges, bindings. */
@@ -14,6 +19,13 @@ export interface Delivery {
   readonly queue: string;
   /** Acknowledge: call only once the effect of the message is durable (e.g. after the commit). */
   ack(): void;
+  /**
+   * Acknowledges this delivery and `others` (of the same consumer) at once: the channel's oldest
+   * unsettled deliveries, while they are consecutive delivery tags all among these, with one
+   * basic.ack `multiple`; the rest one by one. So a multiple ack never covers a delivery that is not
+   * being acknowledged here (one still in hand, or being dead-lettered) nor one settled before.
+   */
+  ackTogether(others: readonly Delivery[]): void;
   /** Return the message to the queue (requeue = true) or drop it. */
   nack(requeue?: boolean): void;
   /** Publishes the message, unchanged, to the dead-letter queue with `reason` (confirmed), then acks it. */
@@ -302,36 +314,51 @@ export class Broker extends EventEmitter {
     });
     await channel.prefetch(consumer.options.prefetch);
     consumer.channel = channel;
+    // This channel's unsettled deliveries by delivery tag, in tag order (they arrive in that order).
+    const unsettled = new Map<number, ConsumeMessage>();
     const { consumerTag } = await channel.consume(consumer.queue, (message) => {
       // null: the broker cancelled the consumer (e.g. the queue was deleted).
       if (message === null) {
         this.log.warn(`consumer of ${consumer.queue} cancelled by the broker`);
         return;
       }
-      const run = this.handle(channel, consumer, message);
+      unsettled.set(message.fields.deliveryTag, message);
+      const run = this.handle(channel, unsettled, consumer, message);
       this.inFlight.add(run);
       void run.finally(() => this.inFlight.delete(run));
     });
     consumer.tag = consumerTag;
   }
 
-  private async handle(channel: Channel, consumer: Consumer, message: ConsumeMessage): Promise<void> {
-    let settled = false;
+  private async handle(channel: Channel, unsettled: Map<number, ConsumeMessage>, consumer: Consumer, message: ConsumeMessage): Promise<void> {
+    const tag = message.fields.deliveryTag;
     const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      try {
-        action();
-      } catch (error) {
-        // The channel died since delivery: the broker will redeliver the message, nothing is lost.
-        this.log.debug(`could not settle a message from ${consumer.queue}: ${String(error)}`);
-      }
+      // Settled already, by this delivery or by another one's multiple ack.
+      if (!unsettled.delete(tag)) return;
+      this.settleOn(channel, consumer.queue, action);
     };
     const delivery: Delivery = {
       message,
       body: message.content,
       queue: consumer.queue,
       ack: () => settle(() => channel.ack(message)),
+      ackTogether: (others) => {
+        const ours = new Set([message, ...others.map((other) => other.message)]);
+        let last: ConsumeMessage | undefined;
+        const covered: number[] = [];
+        for (const [unsettledTag, unsettledMessage] of unsettled) {
+          if (!ours.has(unsettledMessage) || (last !== undefined && unsettledTag !== last.fields.deliveryTag + 1)) break;
+          last = unsettledMessage;
+          covered.push(unsettledTag);
+        }
+        if (last !== undefined && covered.length > 1) {
+          for (const coveredTag of covered) unsettled.delete(coveredTag);
+          const upTo = last;
+          this.settleOn(channel, consumer.queue, () => channel.ack(upTo, true));
+        }
+        settle(() => channel.ack(message));
+        for (const other of others) other.ack();
+      },
       nack: (requeue = true) => settle(() => channel.nack(message, false, requeue)),
       deadLetter: async (reason: string) => {
         await this.deadLetter(consumer.queue, message, reason);
@@ -340,7 +367,7 @@ export class Broker extends EventEmitter {
     };
     try {
       await consumer.handler(delivery);
-      if (!settled) {
+      if (unsettled.get(tag) === message) {
         this.log.error(`handler for ${consumer.queue} returned without settling a message; requeueing it`);
         delivery.nack(true);
       }
@@ -351,13 +378,28 @@ export class Broker extends EventEmitter {
     }
   }
 
+  private settleOn(channel: Channel, queue: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      // The channel died since delivery: the broker will redeliver the message, nothing is lost.
+      this.log.debug(`could not settle a message from ${queue}: ${String(error)}`);
+    }
+  }
+
   private async deadLetter(sourceQueue: string, message: ConsumeMessage, reason: string): Promise<void> {
     const queue = this.options.deadLetterQueue;
     if (!queue) throw new Error(`${this.options.name}: no dead-letter queue configured`);
     const { headers, ...properties } = message.properties;
     await this.sendToQueue(queue, message.content, {
       ...withoutNulls(properties),
-      headers: { ...headers, [DEAD_LETTER_REASON_HEADER]: reason, [DEAD_LETTER_SOURCE_HEADER]: sourceQueue },
+      headers: {
+        ...headers,
+        [DEAD_LETTER_REASON_HEADER]: reason,
+        [DEAD_LETTER_SOURCE_HEADER]: sourceQueue,
+        [DEAD_LETTER_FIRST_AT_HEADER]: headers?.[DEAD_LETTER_FIRST_AT_HEADER] ?? new Date().toISOString(),
+        [DEAD_LETTER_COUNT_HEADER]: (Number(headers?.[DEAD_LETTER_COUNT_HEADER]) || 0) + 1,
+      },
     });
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { DEAD_LETTER_SOURCE_HEADER, queueNames } from "@ems/contracts/queues";
+import { READINGS_BATCH_CONTENT_TYPE } from "@ems/contracts/readings-batch";
 import { partitionOf } from "@ems/hashing";
 import { declareTopology, deleteTopology } from "@ems/messaging";
 import { QueueProbe, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
@@ -34,7 +35,12 @@ afterAll(async () => {
   await probe.close(names, PARTITIONS);
 });
 
-const total = (lists: ConsumeMessage[][]) => lists.reduce((sum, list) => sum + list.length, 0);
+/** The readings a partition message carries: its body, or each reading of a readings batch. */
+const readingsOf = (message: ConsumeMessage): unknown[] => {
+  const json = JSON.parse(message.content.toString()) as unknown;
+  return message.properties.contentType === READINGS_BATCH_CONTENT_TYPE ? (json as { readings: unknown[] }).readings : [json];
+};
+const total = (lists: ConsumeMessage[][]) => lists.reduce((sum, list) => sum + list.flatMap(readingsOf).length, 0);
 
 describe("balancer", () => {
   it("forwards each reading unchanged to its device's partition queue", async () => {
@@ -46,13 +52,12 @@ describe("balancer", () => {
     for (const body of bodies) await probe.publish(names.sensorData, body);
 
     await eventually("all readings forwarded", () => total(partitions) === bodies.length);
+    const sent = bodies.map((body) => JSON.parse(body) as unknown);
     partitions.forEach((messages, partition) => {
-      for (const message of messages) {
-        const body = message.content.toString();
-        expect(bodies).toContain(body);
-        const parsed = JSON.parse(body) as { device_id?: string; deviceId?: string };
-        const deviceId = (parsed.device_id ?? parsed.deviceId)!.toLowerCase();
-        expect(partition).toBe(partitionOf(deviceId, PARTITIONS));
+      for (const reading of messages.flatMap(readingsOf)) {
+        expect(sent).toContainEqual(reading);
+        const { device_id, deviceId } = reading as { device_id?: string; deviceId?: string };
+        expect(partition).toBe(partitionOf((device_id ?? deviceId)!.toLowerCase(), PARTITIONS));
       }
     });
     // Every partition got some of the 30 devices (1 in ~18,000 chance of a false failure).
@@ -81,8 +86,77 @@ describe("balancer", () => {
     expect(deadLetters.map((m) => [m.content.toString(), deadLetterReason(m)])).toEqual(invalid);
     expect(deadLetters.every((m) => m.properties.headers?.[DEAD_LETTER_SOURCE_HEADER] === names.sensorData)).toBe(true);
     await eventually("the valid reading forwarded", () => total(partitions) === forwardedBefore + 1);
-    expect(partitions[partitionOf(deviceId, PARTITIONS)]!.at(-1)!.content.toString()).toBe(JSON.stringify(valid));
+    expect(readingsOf(partitions[partitionOf(deviceId, PARTITIONS)]!.at(-1)!)).toEqual([valid]);
     await eventually("dead letters counted", () => balancer.counts().deadLettered === invalid.length);
+  });
+});
+
+describe("balancer forwarding in batches", () => {
+  const batchNames = queueNames(uniqueQueuePrefix("balancer-batches"));
+  let connection: ChannelModel;
+  let channel: ConfirmChannel;
+  let batching: RunningBalancer;
+  let received: ConsumeMessage[][];
+  let dead: ConsumeMessage[];
+
+  beforeAll(async () => {
+    connection = await amqp.connect(testEnv.RABBITMQ_URL);
+    channel = await connection.createConfirmChannel();
+    await declareTopology(channel, batchNames, 2);
+    received = await Promise.all([0, 1].map((i) => probe.record(batchNames.partition(i))));
+    dead = await probe.record(batchNames.deadLetter);
+    batching = await startBalancer({
+      rabbitmqUrl: testEnv.RABBITMQ_URL,
+      queuePrefix: batchNames.sensorData.replace("sensor.data.queue", ""),
+      partitionCount: 2,
+      prefetch: 100,
+      batch: { maxReadings: 10, lingerMs: 100, maxBytes: 800 },
+      statsIntervalMs: 0,
+      log: testLogger,
+    });
+  });
+
+  afterAll(async () => {
+    await batching.stop();
+    await deleteTopology(channel, batchNames, 2);
+    await connection.close();
+  });
+
+  it("sends each partition's readings in batches within the limits, each reading unchanged, and settles every delivery once", async () => {
+    // A burst: 60 readings of 12 devices, with an invalid one after every 12th, published without waiting.
+    const devices = Array.from({ length: 12 }, () => randomUUID());
+    const readings = Array.from({ length: 60 }, (_, i) => ({ timestamp: Date.now() - i * 600_000, device_id: devices[i % 12]!, measurement_value: i / 100 }));
+    for (const [i, reading] of readings.entries()) {
+      channel.sendToQueue(batchNames.sensorData, Buffer.from(JSON.stringify(reading)), { persistent: true });
+      if (i % 12 === 11) channel.sendToQueue(batchNames.sensorData, Buffer.from(JSON.stringify({ ...reading, measurement_value: -1 })), { persistent: true });
+    }
+    await channel.waitForConfirms();
+
+    await eventually("all readings forwarded", () => total(received) === readings.length);
+    await eventually("the invalid ones dead-lettered", () => dead.length === 5);
+    expect(dead.every((m) => deadLetterReason(m) === "measurement_value must not be negative")).toBe(true);
+    received.forEach((messages, partition) => {
+      for (const message of messages) {
+        const batch = readingsOf(message);
+        // A batch of one goes as the reading itself; more go in an envelope, within both limits.
+        expect(message.properties.contentType).toBe(batch.length > 1 ? READINGS_BATCH_CONTENT_TYPE : "application/json");
+        expect(batch.length).toBeLessThanOrEqual(10);
+        expect(message.content.length).toBeLessThanOrEqual(800);
+        for (const reading of batch) expect(partition).toBe(partitionOf((reading as { device_id: string }).device_id, 2));
+      }
+    });
+    expect(received.flatMap((messages) => messages.flatMap(readingsOf))).toEqual(expect.arrayContaining(readings));
+    const messages = received.reduce((sum, list) => sum + list.length, 0);
+    expect(messages).toBeLessThan(readings.length / 2);
+    await eventually("counted", () => batching.counts().messages === messages && batching.counts().forwarded.reduce((a, b) => a + b) === readings.length);
+
+    // Every delivery was acknowledged exactly once: none is left, none came back (a double ack would have
+    // closed the channel and brought them all back), and stopping the balancer returns nothing.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await batching.stop();
+    expect((await channel.checkQueue(batchNames.sensorData)).messageCount).toBe(0);
+    expect(total(received)).toBe(readings.length);
+    expect(dead).toHaveLength(5);
   });
 });
 

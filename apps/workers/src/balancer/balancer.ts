@@ -4,6 +4,7 @@ import { partitionOf } from "@ems/hashing";
 import { Broker, declareTopology, type Logger } from "@ems/messaging";
 import { QueueStats, liveReplicaCount } from "../monitoring/queue-stats.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
+import { DEFAULT_FORWARD_BATCH, ForwardBatches, type ForwardBatchOptions } from "./forward-batches.ts";
 
 /** Pause before a reading whose forward failed (RabbitMQ refused or lost it) is requeued and tried again. */
 const FORWARD_RETRY_DELAY_MS = 1_000;
@@ -25,6 +26,10 @@ export interface BalancerConfig {
    * broker's maximum message size.
    */
   prefetch: number;
+  /** Per-partition batches (default DEFAULT_FORWARD_BATCH; `maxReadings: 1` forwards one message per reading). */
+  batch?: ForwardBatchOptions;
+  /** Called once a batch's forward is confirmed, before its readings are acknowledged (tests simulate a crash there). */
+  onBatchForwarded?: (partition: number, readings: number) => Promise<void> | void;
   /** Readings in hand and none forwarded for this long: unhealthy (default 60 s; see ProgressWatch). */
   stallTimeoutMs?: number;
   /** How often per-partition counts are logged; 0 turns the log off. */
@@ -35,6 +40,8 @@ export interface BalancerConfig {
 export interface BalancerCounts {
   /** Readings forwarded per partition since start. */
   forwarded: number[];
+  /** Messages published to the partition queues: fewer than the readings when they go in batches. */
+  messages: number;
   deadLettered: number;
 }
 
@@ -61,7 +68,7 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
   const { log } = config;
   const names = queueNames(config.queuePrefix);
   let partitionCount = config.partitionCount;
-  const counts: BalancerCounts = { forwarded: new Array<number>(partitionCount).fill(0), deadLettered: 0 };
+  const counts: BalancerCounts = { forwarded: new Array<number>(partitionCount).fill(0), messages: 0, deadLettered: 0 };
 
   // The connection name carries the queue prefix, so each environment's connections are told apart.
   const broker = new Broker({ url: config.rabbitmqUrl, name: `${config.queuePrefix}balancer`, log, deadLetterQueue: names.deadLetter });
@@ -78,6 +85,15 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
     await follower.poll();
   }
 
+  const batches = new ForwardBatches(
+    (partition, body, options) => broker.sendToQueue(names.partition(partition), body, options),
+    config.batch ?? DEFAULT_FORWARD_BATCH,
+    async (partition, readings) => {
+      counts.forwarded[partition]! += readings;
+      counts.messages++;
+      await config.onBatchForwarded?.(partition, readings);
+    },
+  );
   const progress = new ProgressWatch(config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, log);
   const forward = progress.track(async (delivery) => {
     const parsed = parseMeasurement(delivery.body);
@@ -86,10 +102,7 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
       counts.deadLettered++;
       return;
     }
-    const partition = partitionOf(parsed.measurement.deviceId, partitionCount);
-    await broker.sendToQueue(names.partition(partition), delivery.body);
-    delivery.ack();
-    counts.forwarded[partition]!++;
+    await batches.add(partitionOf(parsed.measurement.deviceId, partitionCount), delivery.body, delivery);
   }, FORWARD_RETRY_DELAY_MS);
   await broker.consume(names.sensorData, { prefetch: config.prefetch, retryDelayMs: FORWARD_RETRY_DELAY_MS }, forward);
   log.info(`forwarding ${names.sensorData} to ${describePartitions(names, partitionCount)}${config.elastic ? " (elastic: following the live monitoring replicas)" : ""}`);
@@ -98,14 +111,14 @@ export async function startBalancer(config: BalancerConfig): Promise<RunningBala
   const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, names, config.statsIntervalMs, log) : () => {};
 
   return {
-    counts: () => ({ forwarded: [...counts.forwarded], deadLettered: counts.deadLettered }),
+    counts: () => ({ ...counts, forwarded: [...counts.forwarded] }),
     partitionCount: () => partitionCount,
     healthy: () => broker.isConnected && !progress.stalled(),
     async stop() {
       stopStatsLog();
       await follower?.stop();
       await broker.close();
-      log.info(`stopped; forwarded ${counts.forwarded.join(" / ")}, dead-lettered ${counts.deadLettered}`);
+      log.info(`stopped; forwarded ${counts.forwarded.join(" / ")} in ${counts.messages} messages, dead-lettered ${counts.deadLettered}`);
     },
   };
 }
@@ -183,14 +196,15 @@ function follow(config: BalancerConfig, names: ReturnType<typeof queueNames>, lo
 
 /** Logs the readings forwarded per partition queue in each interval (only intervals with traffic). */
 function logCountsPeriodically(counts: BalancerCounts, names: ReturnType<typeof queueNames>, intervalMs: number, log: Logger): () => void {
-  let previous: BalancerCounts = { forwarded: [...counts.forwarded], deadLettered: counts.deadLettered };
+  let previous: BalancerCounts = { ...counts, forwarded: [...counts.forwarded] };
   const timer = setInterval(() => {
     const forwarded = counts.forwarded.map((n, i) => n - (previous.forwarded[i] ?? 0));
+    const messages = counts.messages - previous.messages;
     const deadLettered = counts.deadLettered - previous.deadLettered;
-    previous = { forwarded: [...counts.forwarded], deadLettered: counts.deadLettered };
+    previous = { ...counts, forwarded: [...counts.forwarded] };
     if (forwarded.every((n) => n === 0) && deadLettered === 0) return;
     const perQueue = forwarded.map((n, i) => `${names.partition(i)}=${n}`).join(" ");
-    log.info(`last ${intervalMs / 1000} s: ${perQueue} dead-lettered=${deadLettered}`);
+    log.info(`last ${intervalMs / 1000} s: ${perQueue} in ${messages} messages, dead-lettered=${deadLettered}`);
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

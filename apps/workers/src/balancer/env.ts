@@ -2,7 +2,9 @@
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { withSecretFiles } from "@ems/config/secrets";
+import { MAX_READINGS_BATCH_BYTES, MAX_READINGS_PER_BATCH } from "@ems/contracts/readings-batch";
 import { sharedEnvSchema } from "../shared/env.ts";
+import { DEFAULT_FORWARD_BATCH } from "./forward-batches.ts";
 
 /** The balancer's settings, parsed once at start-up. */
 export const balancerEnv = createEnv({
@@ -21,6 +23,15 @@ export const balancerEnv = createEnv({
      * monitoring.sync.queue) from RabbitMQ; 0 fixes the count at PARTITION_COUNT.
      */
     BALANCER_PARTITION_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+    /**
+     * Readings per partition batch: the balancer sends one message per partition queue carrying up to this
+     * many readings (README: "Readings batches"); 1 sends one message per reading, body unchanged.
+     */
+    BALANCER_BATCH_MAX: z.coerce.number().int().min(1).max(MAX_READINGS_PER_BATCH).default(DEFAULT_FORWARD_BATCH.maxReadings),
+    /** Longest a reading waits for its batch to fill (adds at most this to its latency). */
+    BALANCER_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_FORWARD_BATCH.lingerMs),
+    /** Largest batch body; below the broker's maximum message size (64 KiB in the stack). */
+    BALANCER_BATCH_MAX_BYTES: z.coerce.number().int().min(8_192).max(MAX_READINGS_BATCH_BYTES).default(DEFAULT_FORWARD_BATCH.maxBytes),
     /** Interval of the per-partition count log line; 0 disables it. */
     BALANCER_STATS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
   },

@@ -62,4 +62,19 @@ describe("BatchQueue", () => {
     fail = false;
     expect(await queue.add(3)).toBe(3);
   });
+
+  it("never splits items added together, and fills batches with whole groups", async () => {
+    const batches: number[][] = [];
+    const queue = new BatchQueue<number, number>(
+      (items) => {
+        batches.push(items);
+        return Promise.resolve(items.map((n) => n * 10));
+      },
+      { maxBatchSize: 4, maxConcurrent: 1 },
+    );
+    const results = await Promise.all([queue.addAll([1, 2, 3]), queue.add(4), queue.addAll([5, 6]), queue.addAll([7, 8, 9, 10, 11])]);
+    expect(results).toEqual([[10, 20, 30], 40, [50, 60], [70, 80, 90, 100, 110]]);
+    // A group larger than the batch size goes alone rather than being split.
+    expect(batches).toEqual([[1, 2, 3, 4], [5, 6], [7, 8, 9, 10, 11]]);
+  });
 });

@@ -1,19 +1,21 @@
+/** Items added together: processed in the same call, with one result each. */
 interface Entry<Item, Result> {
-  item: Item;
-  resolve: (result: Result) => void;
+  items: Item[];
+  resolve: (results: Result[]) => void;
   reject: (error: unknown) => void;
 }
 
 export interface BatchQueueOptions {
-  /** Most items handed to one `process` call. */
+  /** Most items handed to one `process` call (bar a larger group added with `addAll`, handed alone). */
   maxBatchSize: number;
   /** Most `process` calls running at once. */
   maxConcurrent: number;
 }
 
 /**
- * Collects items added one at a time (one per RabbitMQ delivery) into batches for one `process` call
- * each, and resolves every item's promise with its own result (or rejects all of a failed batch).
+ * Collects items added one at a time (one per RabbitMQ delivery), or a group at a time (the readings
+ * of one batch message: never split), into batches for one `process` call each, and resolves every
+ * item's promise with its own result (or rejects all of a failed batch).
  *
  * Batches form by themselves, without a timer: a batch starts as soon as a slot is free, taking what
  * has arrived until then (after the current burst of deliveries, at most `maxBatchSize`). Under light
@@ -30,9 +32,15 @@ export class BatchQueue<Item, Result> {
     private readonly options: BatchQueueOptions,
   ) {}
 
-  add(item: Item): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+  async add(item: Item): Promise<Result> {
+    const [result] = await this.addAll([item]);
+    return result!;
+  }
+
+  /** Adds items that must be processed in the same call; resolves with their results, in order. */
+  addAll(items: Item[]): Promise<Result[]> {
+    return new Promise<Result[]>((resolve, reject) => {
+      this.waiting.push({ items, resolve, reject });
       this.scheduleDrain();
     });
   }
@@ -50,7 +58,13 @@ export class BatchQueue<Item, Result> {
 
   private drain(): void {
     while (this.running < this.options.maxConcurrent && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.options.maxBatchSize);
+      let groups = 1;
+      let size = this.waiting[0]!.items.length;
+      while (groups < this.waiting.length && size + this.waiting[groups]!.items.length <= this.options.maxBatchSize) {
+        size += this.waiting[groups]!.items.length;
+        groups++;
+      }
+      const batch = this.waiting.splice(0, groups);
       this.running++;
       void this.run(batch);
     }
@@ -58,9 +72,14 @@ export class BatchQueue<Item, Result> {
 
   private async run(batch: Entry<Item, Result>[]): Promise<void> {
     try {
-      const results = await this.process(batch.map((entry) => entry.item));
-      if (results.length !== batch.length) throw new Error(`batch of ${batch.length} produced ${results.length} results`);
-      batch.forEach((entry, i) => entry.resolve(results[i]!));
+      const items = batch.flatMap((entry) => entry.items);
+      const results = await this.process(items);
+      if (results.length !== items.length) throw new Error(`batch of ${items.length} produced ${results.length} results`);
+      let offset = 0;
+      for (const entry of batch) {
+        entry.resolve(results.slice(offset, offset + entry.items.length));
+        offset += entry.items.length;
+      }
     } catch (error) {
       for (const entry of batch) entry.reject(error);
     } finally {

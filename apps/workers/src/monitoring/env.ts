@@ -2,8 +2,11 @@
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { withSecretFiles } from "@ems/config/secrets";
+import { databaseUrls } from "@ems/db/env";
+import type { Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "../shared/env.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS } from "./held-readings.ts";
+import type { MonitoringConfig } from "./monitoring.ts";
 import { DEFAULT_RETENTION_DAYS } from "./retention.ts";
 
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -25,7 +28,13 @@ export const monitoringEnv = createEnv({
     MONITORING_TAKEOVER_GRACE_MS: count(0, 600_000, 3_000),
     /** A partition no longer in use is released once its queue was empty and quiet for this long. */
     MONITORING_DRAIN_QUIET_MS: count(0, 600_000, 5_000),
-    MONITORING_PREFETCH: count(1, 10_000, 1_000),
+    /**
+     * Unacknowledged messages held per partition consumer. A message is one reading or a batch of up to
+     * BALANCER_BATCH_MAX (200): 100 holds up to 20,000 readings, plenty for batches of 500 to fill while
+     * one commits, and few enough that a partition given up drains in seconds. With one message per
+     * reading (BALANCER_BATCH_MAX=1), 1000 as before batches (docs/RELIABILITY.md).
+     */
+    MONITORING_PREFETCH: count(1, 10_000, 100),
     MONITORING_BATCH_SIZE: count(1, 5_000, 500),
     MONITORING_BATCH_CONCURRENCY: count(1, 16, 1),
     MONITORING_DB_POOL_SIZE: count(1, 50, 4),
@@ -45,3 +54,34 @@ export const monitoringEnv = createEnv({
   runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL"]),
   emptyStringAsUndefined: true,
 });
+
+/** A replica's configuration from these settings (the process entry, and `bench:pipeline`'s replicas). */
+export function monitoringConfigFromEnv(replica: { partitionIndex: number | undefined; memberId: string | undefined; log: Logger }): MonitoringConfig {
+  const env = monitoringEnv;
+  return {
+    rabbitmqUrl: env.RABBITMQ_URL,
+    queuePrefix: env.QUEUE_PREFIX,
+    partitionCount: env.PARTITION_COUNT,
+    ...replica,
+    elastic: {
+      preferredPartition: env.TASK_SLOT === undefined ? undefined : env.TASK_SLOT - 1,
+      rebalanceIntervalMs: env.MONITORING_REBALANCE_INTERVAL_MS,
+      takeoverGraceMs: env.MONITORING_TAKEOVER_GRACE_MS,
+      drainQuietMs: env.MONITORING_DRAIN_QUIET_MS,
+    },
+    databaseUrl: databaseUrls.monitoring,
+    databasePoolSize: env.MONITORING_DB_POOL_SIZE,
+    statementTimeoutMs: env.MONITORING_STATEMENT_TIMEOUT_MS,
+    prefetch: env.MONITORING_PREFETCH,
+    batchSize: env.MONITORING_BATCH_SIZE,
+    batchConcurrency: env.MONITORING_BATCH_CONCURRENCY,
+    syncPrefetch: env.MONITORING_SYNC_PREFETCH,
+    consumptionUpdateIntervalMs: env.CONSUMPTION_UPDATE_INTERVAL_MS,
+    retryDelayMs: env.MONITORING_RETRY_DELAY_MS,
+    retentionDays: env.MONITORING_RETENTION_DAYS,
+    holdGraceMs: env.MONITORING_HOLD_GRACE_MS,
+    heldSweepIntervalMs: env.MONITORING_HELD_SWEEP_INTERVAL_MS,
+    stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
+    statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
+  };
+}

@@ -164,12 +164,13 @@ export class HeldReadings {
 }
 
 /**
- * Publishes a held reading to the dead-letter queue (it is no longer a message of its own, so the body
- * is the reading in contract form), with the headers `Delivery.deadLetter` sets, and the raw readings
- * queue as its source: where a replay puts it back.
+ * Publishes one reading that is not a message of its own — a held one, or one of a readings batch — to
+ * the dead-letter queue: the body is the reading in contract form (or, for one that is not a valid
+ * measurement, its JSON as received), with the headers `Delivery.deadLetter` sets, and the raw
+ * readings queue as its source: where a replay puts it back.
  */
-export async function publishDeadReading(publisher: Broker, names: QueueNames, reading: Measurement, reason: string): Promise<void> {
-  await publisher.sendToQueue(names.deadLetter, serializeMeasurement(reading), {
+export async function publishDeadReading(publisher: Broker, names: QueueNames, reading: Measurement | string, reason: string): Promise<void> {
+  await publisher.sendToQueue(names.deadLetter, typeof reading === "string" ? reading : serializeMeasurement(reading), {
     headers: {
       [DEAD_LETTER_REASON_HEADER]: reason,
       [DEAD_LETTER_SOURCE_HEADER]: names.sensorData,

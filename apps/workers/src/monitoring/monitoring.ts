@@ -1,4 +1,4 @@
-import { parseMeasurement, type Measurement } from "@ems/contracts/measurement";
+import type { Measurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { deviceSyncEventSchema, type DeviceSyncEvent } from "@ems/contracts/sync";
 import { Broker, declareTopology, type Delivery, type Logger } from "@ems/messaging";
@@ -10,6 +10,7 @@ import { Notifier } from "./notifier.ts";
 import { PartitionLocks } from "./partition-locks.ts";
 import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
 import { QueueStats } from "./queue-stats.ts";
+import { parseReadingMessage } from "./reading-messages.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
 import { DEFAULT_RETENTION_DAYS, oldestAcceptedReading, startReadingPartitionMaintenance } from "./retention.ts";
@@ -183,19 +184,42 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     counts.deadLettered++;
   };
 
+  /** Why a reading is not counted, or undefined when it is counted (or held) and committed. */
+  const refused = (result: ReadingResult) =>
+    result.outcome === "recorded" || result.outcome === "held" ? undefined : "reason" in result ? result.reason : refusalReason(result.outcome, retentionDays);
+
+  /**
+   * One reading, or a readings batch whose readings go into one statement (with those of other
+   * messages if they fit). A bad or refused reading of a batch is dead-lettered on its own, with its
+   * reason; the batch message is acknowledged once the others are committed and those dead letters
+   * confirmed. If that fails part way, the redelivered batch counts nothing twice (dedup by key).
+   */
   const handleReading = async (delivery: Delivery) => {
-    const parsed = parseMeasurement(delivery.body);
-    if (!parsed.ok) return deadLetter(delivery, parsed.reason);
-    let result: ReadingResult;
+    const message = parseReadingMessage(delivery.body, delivery.message.properties.contentType as string | undefined);
+    if (!message.ok) return deadLetter(delivery, message.reason);
+    const readings = message.batch ? message.readings.flatMap((r) => (r.ok ? [r.measurement] : [])) : [message.measurement];
+    let results: ReadingResult[];
     try {
-      result = await batches.add(parsed.measurement);
+      results = readings.length > 0 ? await batches.addAll(readings) : [];
     } catch {
       // The database is unreachable (logged per batch): requeue after a pause; nothing was committed.
       await new Promise((resolve) => setTimeout(resolve, config.retryDelayMs));
       return delivery.nack(true);
     }
-    if (result.outcome === "recorded" || result.outcome === "held") delivery.ack();
-    else await deadLetter(delivery, "reason" in result ? result.reason : refusalReason(result.outcome, retentionDays));
+    if (!message.batch) {
+      const reason = refused(results[0]!);
+      return reason === undefined ? delivery.ack() : deadLetter(delivery, reason);
+    }
+    const deadReadings = [
+      ...message.readings.flatMap((r) => (r.ok ? [] : [{ reading: r.body, reason: r.reason }])),
+      ...readings.flatMap((reading, i) => {
+        const reason = refused(results[i]!);
+        return reason === undefined ? [] : [{ reading, reason }];
+      }),
+    ];
+    await Promise.all(deadReadings.map(({ reading, reason }) => publishDeadReading(publisher, names, reading, reason)));
+    counts.deadLettered += deadReadings.length;
+    delivery.ack();
   };
 
   /**

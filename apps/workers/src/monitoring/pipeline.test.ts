@@ -3,10 +3,13 @@ import type { ConsumeMessage } from "amqplib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertCreatedSchema, consumptionUpdatedSchema } from "@ems/contracts/notifications";
-import { NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
+import { serializeMeasurement } from "@ems/contracts/measurement";
+import { DEAD_LETTER_SOURCE_HEADER, NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
+import { READINGS_BATCH_CONTENT_TYPE } from "@ems/contracts/readings-batch";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { partitionOf } from "@ems/hashing";
 import { databaseUrls } from "@ems/db/env";
+import { Broker } from "@ems/messaging";
 import { startBalancer, type RunningBalancer } from "../balancer/balancer.ts";
 import { QueueProbe, closeBrokerConnection, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startMonitoring, type MonitoringConfig, type RunningMonitoring } from "./monitoring.ts";
@@ -30,6 +33,10 @@ let deadLetters: ConsumeMessage[];
 let notifications: ConsumeMessage[];
 /** Set by a test to make the next committed batch look like a crash between commit and ack. */
 let failAfterNextCommit = false;
+/** Set by a test to cut the balancer's connection (as a crash would) after a forward is confirmed, before the ack. */
+let crashBalancerAfterNextForward = false;
+/** Publishes straight onto partition queues, as a balancer (of this or an older version) does. */
+let partitionPublisher: Broker;
 
 const baseConfig = (partitionIndex: number): MonitoringConfig => ({
   rabbitmqUrl: testEnv.RABBITMQ_URL,
@@ -59,12 +66,26 @@ beforeAll(async () => {
   deadLetters = await probe.record(names.deadLetter);
   notifications = await probe.record(names.chatNotifications);
   db = new pg.Pool({ connectionString: databaseUrls.monitoring, max: 2 });
-  balancer = await startBalancer({ rabbitmqUrl: testEnv.RABBITMQ_URL, queuePrefix: prefix, partitionCount: PARTITIONS, prefetch: 100, statsIntervalMs: 0, log: testLogger });
+  balancer = await startBalancer({
+    rabbitmqUrl: testEnv.RABBITMQ_URL,
+    queuePrefix: prefix,
+    partitionCount: PARTITIONS,
+    prefetch: 100,
+    statsIntervalMs: 0,
+    log: testLogger,
+    onBatchForwarded: async () => {
+      if (!crashBalancerAfterNextForward) return;
+      crashBalancerAfterNextForward = false;
+      await closeBrokerConnection(`${prefix}balancer`);
+    },
+  });
   replicas = await Promise.all([0, 1].map((i) => startMonitoring(baseConfig(i))));
+  partitionPublisher = new Broker({ url: testEnv.RABBITMQ_URL, name: `${prefix}partition-publisher`, log: testLogger });
+  await partitionPublisher.start();
 });
 
 afterAll(async () => {
-  await Promise.all([balancer.stop(), ...replicas.map((r) => r.stop())]);
+  await Promise.all([balancer.stop(), ...replicas.map((r) => r.stop()), partitionPublisher.close()]);
   await probe.close(names, PARTITIONS);
   await db.end();
 });
@@ -270,5 +291,109 @@ describe("data plane: balancer → monitoring replicas", () => {
     expect(reasonFor("1e9999999999")).toMatch(/^invalid sync event: maxHourlyConsumption: /);
     expect(reasonFor("12345678901")).toMatch(/^database rejected the event: numeric field overflow/);
     await eventually("the valid reading counted", async () => (await readingCount([known])) === 1);
+  });
+});
+
+describe("data plane: readings batches on the partition queues", () => {
+  /** Publishes readings in a burst (without waiting for each confirm), so the balancer batches them. */
+  async function publishBurst(readings: { deviceId: string; timestamp: number; value: number }[]) {
+    await Promise.all(readings.map((r) => partitionPublisher.sendToQueue(names.sensorData, serializeMeasurement(r))));
+  }
+
+  it("forwards bursts in batches and counts every reading exactly once", async () => {
+    const devices = await Promise.all(Array.from({ length: 10 }, () => createDevice()));
+    const messagesBefore = balancer.counts().messages;
+    const forwardedBefore = balancer.counts().forwarded.reduce((a, b) => a + b, 0);
+    const readings = Array.from({ length: 300 }, (_, i) => ({ deviceId: devices[i % 10]!, timestamp: T0 + Math.floor(i / 10) * 60_000, value: (i + 1) / 1000 }));
+    await publishBurst(readings);
+    await eventually("all readings counted", async () => (await readingCount(devices)) === readings.length);
+    const expected = Object.fromEntries(
+      devices.map((deviceId) => {
+        const wattHours = readings.filter((r) => r.deviceId === deviceId).reduce((sum, r) => sum + Math.round(r.value * 1000), 0);
+        return [`${deviceId}@${new Date(T0).toISOString()}`, (wattHours / 1000).toString()];
+      }),
+    );
+    expect(await totals(devices)).toEqual(expected);
+    const forwarded = balancer.counts().forwarded.reduce((a, b) => a + b, 0) - forwardedBefore;
+    expect(forwarded).toBe(readings.length);
+    // Batched: far fewer messages on the partition queues than readings.
+    expect(balancer.counts().messages - messagesBefore).toBeLessThan(readings.length / 5);
+  });
+
+  it("counts a batch's readings once when the balancer dies between the forward's confirm and its ack", async () => {
+    const devices = await Promise.all(Array.from({ length: 4 }, () => createDevice()));
+    const duplicatesBefore = replicas.reduce((sum, r) => sum + r.counts().duplicates, 0);
+    crashBalancerAfterNextForward = true;
+    const readings = Array.from({ length: 40 }, (_, i) => ({ deviceId: devices[i % 4]!, timestamp: T0 + Math.floor(i / 4) * 60_000, value: 0.125 }));
+    await publishBurst(readings);
+    await eventually("all readings counted", async () => (await readingCount(devices)) === readings.length, 30_000);
+    expect(crashBalancerAfterNextForward).toBe(false);
+    // The forwarded batch came back (redelivered to the reconnected balancer, forwarded again) and was
+    // recognised: duplicates, not counted twice.
+    await eventually("the redelivered readings seen as duplicates", () => replicas.reduce((sum, r) => sum + r.counts().duplicates, 0) > duplicatesBefore);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await readingCount(devices)).toBe(readings.length);
+    expect(Object.values(await totals(devices))).toEqual(devices.map(() => "1.25"));
+  });
+
+  it("dead-letters a bad reading of a batch on its own, with its reason, and counts the others", async () => {
+    const before = deadLetters.length;
+    const known = await createDevice();
+    const deletedDevice = await createDevice();
+    const deletedVersion = await sync({ type: "device.deleted", deviceId: deletedDevice });
+    await eventually("deletion applied", async () => (await storedVersion(deletedDevice)) === deletedVersion);
+    const negative = { timestamp: T0 + 60_000, device_id: known, measurement_value: -1 };
+    const batch = {
+      v: 1,
+      readings: [
+        { timestamp: T0, device_id: known, measurement_value: 0.5 },
+        negative,
+        { timestamp: T0 + 120_000, deviceId: known.toUpperCase(), measurementValue: 0.25 },
+        { timestamp: T0 - 40 * 24 * HOUR, device_id: known, measurement_value: 1 },
+        { timestamp: T0, device_id: deletedDevice, measurement_value: 1 },
+        "not a reading",
+      ],
+    };
+    await partitionPublisher.sendToQueue(names.partition(partitionOf(known, PARTITIONS)), JSON.stringify(batch), { contentType: READINGS_BATCH_CONTENT_TYPE });
+
+    await eventually("the good readings counted", async () => (await readingCount([known])) === 2);
+    expect(await totals([known])).toEqual({ [`${known}@${new Date(T0).toISOString()}`]: "0.75" });
+    await eventually("four dead letters", () => deadLetters.length === before + 4);
+    const dead = deadLetters.slice(before).map((m) => ({ body: m.content.toString(), reason: deadLetterReason(m), source: m.properties.headers?.[DEAD_LETTER_SOURCE_HEADER] as unknown }));
+    // Each alone, in contract form (as received when it is not a valid reading), to be replayed into sensor.data.queue.
+    expect(dead).toEqual(
+      expect.arrayContaining([
+        { body: JSON.stringify(negative), reason: "measurement_value must not be negative", source: names.sensorData },
+        {
+          body: serializeMeasurement({ timestamp: T0 - 40 * 24 * HOUR, deviceId: known, value: 1 }),
+          reason: "timestamp is older than the retention window (30 days before today, UTC)",
+          source: names.sensorData,
+        },
+        { body: serializeMeasurement({ timestamp: T0, deviceId: deletedDevice, value: 1 }), reason: "device deleted", source: names.sensorData },
+        { body: '"not a reading"', reason: "body must be a JSON object", source: names.sensorData },
+      ]),
+    );
+    // The batch message itself was acknowledged once (not redelivered: nothing more is dead-lettered or counted).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(deadLetters.length).toBe(before + 4);
+    expect(await readingCount([known])).toBe(2);
+  });
+
+  it("still counts single-reading bodies on a partition queue (a balancer of the previous version during a rolling update), and refuses a batch of an unknown version whole", async () => {
+    const before = deadLetters.length;
+    const deviceId = await createDevice();
+    const partition = names.partition(partitionOf(deviceId, PARTITIONS));
+    await partitionPublisher.sendToQueue(partition, serializeMeasurement({ deviceId, timestamp: T0, value: 0.5 }));
+    await partitionPublisher.sendToQueue(partition, JSON.stringify({ v: 1, readings: [{ timestamp: T0 + 60_000, device_id: deviceId, measurement_value: 0.25 }] }), {
+      contentType: READINGS_BATCH_CONTENT_TYPE,
+    });
+    const future = JSON.stringify({ v: 2, readings: [{ timestamp: T0 + 120_000, device_id: deviceId, measurement_value: 4 }] });
+    await partitionPublisher.sendToQueue(partition, future, { contentType: READINGS_BATCH_CONTENT_TYPE });
+    await eventually("both readings counted", async () => (await readingCount([deviceId])) === 2);
+    expect(await totals([deviceId])).toEqual({ [`${deviceId}@${new Date(T0).toISOString()}`]: "0.75" });
+    await eventually("the unknown version dead-lettered", () => deadLetters.length === before + 1);
+    expect(deadLetters[before]!.content.toString()).toBe(future);
+    expect(deadLetterReason(deadLetters[before]!)).toBe("unsupported readings batch version 2 (expected 1)");
+    expect(deadLetters[before]!.properties.headers?.[DEAD_LETTER_SOURCE_HEADER]).toBe(partition);
   });
 });

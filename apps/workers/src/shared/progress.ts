@@ -39,6 +39,10 @@ export class ProgressWatch {
           delivery.ack();
           this.progressed();
         },
+        ackTogether: (others) => {
+          delivery.ackTogether(others);
+          this.progressed();
+        },
         nack: (requeue) => delivery.nack(requeue),
         deadLetter: async (reason) => {
           await delivery.deadLetter(reason);
