@@ -325,6 +325,65 @@ test("a bot reply that cannot help hands the question over to the administrators
   expect(await aliceCsp.violations(), "CSP violations on the dashboard's chat").toEqual([]);
 });
 
+test("the admin claims and resolves a conversation; the client writing again re-opens it", async ({ browser, baseURL }) => {
+  const testInfo = test.info();
+  const thread = admin.getByRole("region", { name: `Conversation with ${alice.username}` });
+  const state = thread.getByTestId("conversation-state");
+  const row = admin.getByRole("button", { name: new RegExp(alice.username) });
+  const assigneeFilter = admin.getByRole("group", { name: "Assignee" });
+  const statusFilter = admin.getByRole("group", { name: "Status" });
+  // The admin's first reply claimed it: nobody had it.
+  await expect(state).toContainText("Open");
+  await expect(state).toContainText("Assigned to you");
+
+  await thread.getByRole("button", { name: "Unassign" }).click();
+  await expect(state).toContainText("Unassigned");
+  await assigneeFilter.getByRole("button", { name: /Unassigned/ }).click();
+  await expect(assigneeFilter.getByRole("button", { name: /Unassigned/ })).toHaveAttribute("aria-pressed", "true");
+  await expect(row).toContainText("Unassigned");
+  await thread.getByRole("button", { name: "Assign to me" }).click();
+  await expect(state).toContainText("Assigned to you");
+  await expect(row).toHaveCount(0);
+  await assigneeFilter.getByRole("button", { name: /Mine/ }).click();
+  await expect(row).toContainText("Assigned to you");
+
+  await thread.getByRole("button", { name: "Resolve" }).click();
+  await expect(state).toContainText("Resolved");
+  await expect(row).toHaveCount(0); // the Open filter
+  await statusFilter.getByRole("button", { name: "Resolved" }).click();
+  await expect(row).toContainText("Resolved");
+  await screenshot(admin, testInfo, "16-admin-inbox-resolved");
+  await expectNoSeriousA11yViolations(admin, "the chat inbox with a resolved conversation");
+
+  // Alice writes again: re-opened live, still the admin's; she sees nothing of the inbox's state.
+  const chat = alicePage.getByRole("region", { name: "Support chat" });
+  await chat.getByRole("radio", { name: "Admin" }).check();
+  const adminBox = chat.getByLabel("Message to the administrators");
+  await adminBox.fill("It went over the limit again");
+  await adminBox.press("Enter");
+  await expect(state).toContainText("Open");
+  await expect(state).toContainText("Assigned to you");
+  await expect(row).toHaveCount(0); // the Resolved filter
+  await statusFilter.getByRole("button", { name: "Open" }).click();
+  await expect(row).toContainText("It went over the limit again");
+  await expect(chat).not.toContainText("Assigned to");
+  await expect(chat).not.toContainText("Resolved");
+
+  // The inbox at phone width: filters wrap, the page does not scroll sideways.
+  const adminPhone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
+  await signIn(adminPhone, SEEDED_ADMIN.username, SEEDED_ADMIN.password, /\/admin\/users$/);
+  await adminPhone.getByRole("link", { name: /Chat inbox/ }).click();
+  await adminPhone.getByRole("group", { name: "Assignee" }).getByRole("button", { name: /Mine/ }).click();
+  await adminPhone.getByRole("button", { name: new RegExp(alice.username) }).click();
+  const phoneThread = adminPhone.getByRole("region", { name: `Conversation with ${alice.username}` });
+  await expect(phoneThread.getByRole("button", { name: "Resolve" })).toBeVisible();
+  expect(await adminPhone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(adminPhone, testInfo, "17-admin-conversation-phone");
+  await expectNoSeriousA11yViolations(adminPhone, "the chat inbox at phone width");
+  await adminPhone.context().close();
+  expect(await adminCsp.violations(), "CSP violations in the admin console").toEqual([]);
+});
+
 test("phone width: dashboard and console fit the screen; no secret reaches the browser", async ({ browser, baseURL }, testInfo) => {
   const phone = await newSession(browser, baseURL ?? "", { viewport: { width: 390, height: 844 } });
   await signIn(phone, alice.username, alice.password, /\/dashboard$/);

@@ -13,6 +13,12 @@ export const SOCKET_PATH = "/socket.io";
 /** Socket.IO rooms (server-side only: clients never join rooms themselves). */
 export const userRoom = (userId: string) => `user:${userId}`;
 export const ADMINS_ROOM = "admins";
+/**
+ * One administrator's sockets (all their tabs), joined only by sockets whose role is admin: rows whose
+ * unread count is that administrator's own go here. Not `user:{id}`, which a demoted administrator's
+ * client sockets are in too.
+ */
+export const adminRoom = (adminId: string) => `admin:${adminId}`;
 
 // ---- payloads -------------------------------------------------------------------------------
 
@@ -46,12 +52,29 @@ export const chatTypingSchema = z.object({ typing: z.boolean(), clientId: z.uuid
 export const chatHistorySchema = z.object(historyPageSchema);
 /** `chat:read` (client): marks the administrators' replies as read. */
 export const chatReadSchema = z.object({});
-/** `chat:inbox` (admin): conversations in which the client wrote to the administrators. */
-export const chatInboxSchema = z.object({ limit: z.number().int().min(1).max(500).default(100) });
+/** A conversation is open until an administrator resolves it; the client writing to the administrators re-opens it. */
+export const conversationStatusSchema = z.enum(["open", "resolved"]);
+export type ConversationStatus = z.infer<typeof conversationStatusSchema>;
+
+/** `chat:inbox` (admin): conversations in which the client wrote to the administrators (only those of `status` if given). */
+export const chatInboxSchema = z.object({
+  limit: z.number().int().min(1).max(500).default(100),
+  status: conversationStatusSchema.optional(),
+});
 /** `chat:open` (admin): one client's conversation; marks it read for every administrator. */
 export const chatOpenSchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), ...historyPageSchema });
 /** `chat:reply` (admin): a reply delivered to that client's room alone. */
 export const chatReplySchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }), body: messageBodySchema });
+/** `chat:unassign`, `chat:resolve`, `chat:reopen` (admin): the conversation of this client. */
+export const chatConversationSchema = z.object({ clientId: z.uuid({ error: "clientId must be a UUID" }) });
+/**
+ * `chat:claim` (admin): assign the conversation to oneself. Refused with `conflict` while another
+ * administrator has it, unless `takeOver`.
+ */
+export const chatClaimSchema = z.object({
+  clientId: z.uuid({ error: "clientId must be a UUID" }),
+  takeOver: z.boolean({ error: "takeOver must be a boolean" }).default(false),
+});
 /** `chat:handoff` (client): pass the conversation to the administrators from a bot reply that offers it. */
 export const chatHandoffSchema = z.object({ messageId: z.uuid({ error: "messageId must be a UUID" }) });
 
@@ -63,6 +86,8 @@ export type ChatInboxInput = z.input<typeof chatInboxSchema>;
 export type ChatOpenInput = z.input<typeof chatOpenSchema>;
 export type ChatReplyInput = z.input<typeof chatReplySchema>;
 export type ChatHandoffInput = z.input<typeof chatHandoffSchema>;
+export type ChatConversationInput = z.input<typeof chatConversationSchema>;
+export type ChatClaimInput = z.input<typeof chatClaimSchema>;
 
 // ---- what the server sends --------------------------------------------------------------------
 
@@ -85,14 +110,24 @@ export interface ChatMessage {
  */
 export const offersHandoff = (message: ChatMessage): boolean => message.mode === "bot" && message.source === "fallback";
 
-/** One row of the administrators' inbox. */
+/** The administrator a conversation is assigned to. */
+export interface Assignee {
+  id: string;
+  /** Their username when they claimed it. */
+  username: string;
+}
+
+/** One row of the administrators' inbox. Only administrators ever receive it. */
 export interface InboxEntry {
   clientId: string;
   username: string;
   /** The latest message written to or by the administrators (Admin mode). */
   lastMessage: ChatMessage;
-  /** Client messages in Admin mode that no administrator has opened yet. */
+  /** Client messages in Admin mode that the receiving administrator has not read (each has their own). */
   unread: number;
+  status: ConversationStatus;
+  /** Who claimed the conversation; null: unassigned. */
+  assignee: Assignee | null;
 }
 
 export interface ChatHistory {
@@ -116,7 +151,8 @@ export interface TypingNotice {
 
 // ---- acknowledgements and errors -------------------------------------------------------------
 
-export const SOCKET_ERROR_CODES = ["bad_request", "forbidden", "not_found", "rate_limited", "internal"] as const;
+/** `conflict`: the conversation is another administrator's (claim it with `takeOver`, or leave it to them). */
+export const SOCKET_ERROR_CODES = ["bad_request", "forbidden", "not_found", "conflict", "rate_limited", "internal"] as const;
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
 export interface SocketError {
   code: SocketErrorCode;
@@ -156,13 +192,28 @@ export interface ClientToServerEvents {
   "chat:read": (payload: ChatReadInput, ack: Ack<{ unread: number }>) => void;
   /** Admin. Newest activity first. */
   "chat:inbox": (payload: ChatInboxInput, ack: Ack<{ conversations: InboxEntry[] }>) => void;
-  /** Admin. Also pushes the updated `chat:inbox` entry (unread 0) to every administrator. */
+  /**
+   * Admin. Marks the conversation read for this administrator (the others keep their own unread
+   * counts) and pushes the row (unread 0) to this administrator's other tabs.
+   */
   "chat:open": (payload: ChatOpenInput, ack: Ack<OpenedConversation>) => void;
   /**
    * Admin. Ack: the stored reply. It is pushed as `chat:message` to `user:{clientId}` — no other
-   * client — and as that conversation's `chat:inbox` row (unread 0) to the administrators.
+   * client — and as that conversation's `chat:inbox` row to the administrators (unread 0 for the
+   * replier, who has read it). Replying to an unassigned conversation claims it for the replier.
    */
   "chat:reply": (payload: ChatReplyInput, ack: Ack<{ message: ChatMessage }>) => void;
+  /**
+   * Admin. Assigns the conversation to the caller (`conflict` if another administrator has it and
+   * `takeOver` is not set). Ack: the row; every administrator gets it as `chat:inbox`.
+   */
+  "chat:claim": (payload: ChatClaimInput, ack: Ack<{ entry: InboxEntry }>) => void;
+  /** Admin. Releases the caller's claim (`conflict` if another administrator has it). Pushed like `chat:claim`. */
+  "chat:unassign": (payload: ChatConversationInput, ack: Ack<{ entry: InboxEntry }>) => void;
+  /** Admin, any of them. Marks the conversation resolved (the assignee stays). Pushed like `chat:claim`. */
+  "chat:resolve": (payload: ChatConversationInput, ack: Ack<{ entry: InboxEntry }>) => void;
+  /** Admin. Opens a resolved conversation again. Pushed like `chat:claim`. */
+  "chat:reopen": (payload: ChatConversationInput, ack: Ack<{ entry: InboxEntry }>) => void;
   /**
    * Client, from a bot reply for which `offersHandoff` is true. Does what an Admin-mode `chat:send`
    * does with a message the server writes: the client's recent Bot-mode questions and answers, so the
@@ -181,9 +232,11 @@ export interface ServerToClientEvents {
   "chat:message": (message: ChatMessage) => void;
   "chat:typing": (notice: TypingNotice) => void;
   /**
-   * To `admins`: a conversation changed. A client wrote in Admin mode or an administrator replied
-   * (`lastMessage` is that message: append it to an open conversation), or an administrator opened it
-   * (`unread` 0). Each row is complete, so it can replace the inbox row as it is.
+   * To administrators only: a conversation changed. A client wrote in Admin mode (which re-opens a
+   * resolved conversation) or an administrator replied (`lastMessage` is that message: append it to an
+   * open conversation), claimed, unassigned, resolved or re-opened it, or this administrator opened it
+   * in another tab (`unread` 0). Each row is complete and carries the receiving administrator's own
+   * unread count, so it can replace the inbox row as it is.
    */
   "chat:inbox": (entry: InboxEntry) => void;
   /** To `user:{ownerId}`: one of the user's devices went over its hourly limit (show the red modal). */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker, consoleLogger, declareTopology } from "@ems/messaging";
 import { NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
 import type { AlertCreated } from "@ems/contracts/notifications";
+import type { InboxEntry } from "@ems/contracts/socket";
 import { startChatServer, type ChatServer } from "./server.ts";
 import {
   closeAll,
@@ -55,7 +56,7 @@ describe("two chat processes", () => {
     const atAdmin = nextEvent(adminOn2, "chat:inbox");
     const ack = await request(clientOn1, "chat:send", { mode: "admin", body: "hello from process 1" });
     if (!("data" in ack)) throw new Error(ack.error.message);
-    expect(await atAdmin).toEqual({ clientId: client.id, username: "lena", lastMessage: ack.data.message, unread: 1 });
+    expect(await atAdmin).toEqual({ clientId: client.id, username: "lena", lastMessage: ack.data.message, unread: 1, status: "open", assignee: null });
 
     const typing = nextEvent(clientOn1, "chat:typing");
     adminOn2.emit("chat:typing", { typing: true, clientId: client.id });
@@ -69,6 +70,30 @@ describe("two chat processes", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect([...otherSaw.keys()]).toEqual([]);
     closeAll(clientOn1, otherClientOn2, adminOn2);
+  });
+
+  it("deliver each administrator's own inbox row, and claims, to administrators on the other process", async () => {
+    const client = testUser("client", "mona");
+    const clientOn1 = await connectClient(chat1.port, client);
+    const adminOn1 = await connectClient(chat1.port, testUser("admin", "nils"));
+    const readerOn2 = await connectClient(chat2.port, testUser("admin"));
+    const otherOn2 = await connectClient(chat2.port, testUser("admin"));
+    await request(clientOn1, "chat:send", { mode: "admin", body: "first" });
+    const opened = await request(readerOn2, "chat:open", { clientId: client.id });
+    expect(opened).toHaveProperty("data.entry.unread", 0);
+
+    const isSecond = (entry: InboxEntry) => entry.clientId === client.id && entry.lastMessage.body === "second";
+    const atReader = nextEvent(readerOn2, "chat:inbox", isSecond);
+    const atOther = nextEvent(otherOn2, "chat:inbox", isSecond);
+    await request(clientOn1, "chat:send", { mode: "admin", body: "second" });
+    expect(await atReader).toMatchObject({ unread: 1 });
+    expect(await atOther).toMatchObject({ unread: 2 });
+
+    const claimSeen = nextEvent(otherOn2, "chat:inbox", (entry) => entry.clientId === client.id && entry.assignee !== null);
+    const claimed = await request(adminOn1, "chat:claim", { clientId: client.id });
+    if (!("data" in claimed)) throw new Error(claimed.error.message);
+    expect(await claimSeen).toMatchObject({ assignee: { username: "nils" }, unread: 2 });
+    closeAll(clientOn1, adminOn1, readerOn2, otherOn2);
   });
 
   it("push every alert to its owner whichever process consumed it", async () => {

@@ -56,7 +56,7 @@ describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
     const atAdmin2 = nextEvent(admin2, "chat:inbox");
     const inOtherTab = nextEvent(aliceOtherTab, "chat:message");
     const message = await send(alice, "admin", "My meter shows nothing since Monday");
-    const row = { clientId: aliceUser.id, username: "alice", lastMessage: message, unread: 1 };
+    const row = { clientId: aliceUser.id, username: "alice", lastMessage: message, unread: 1, status: "open", assignee: null };
     expect(await atAdmin1).toEqual(row);
     expect(await atAdmin2).toEqual(row);
     expect(await inOtherTab).toEqual(message); // the user's other tabs; the sender has the ack
@@ -128,7 +128,7 @@ describe("the admin inbox", () => {
 
     const inbox = await inboxOf(admin);
     const carolRow = inbox.find((row) => row.clientId === carol.id);
-    expect(carolRow).toEqual({ clientId: carol.id, username: "carol", lastMessage: lastFromCarol, unread: 2 });
+    expect(carolRow).toEqual({ clientId: carol.id, username: "carol", lastMessage: lastFromCarol, unread: 2, status: "open", assignee: null });
     expect(inbox.find((row) => row.clientId === dave.id)?.unread).toBe(1);
     // Newest activity first.
     expect(inbox.findIndex((row) => row.clientId === dave.id)).toBeLessThan(inbox.findIndex((row) => row.clientId === carol.id));
@@ -141,33 +141,45 @@ describe("the admin inbox", () => {
     const admin = await connectClient(server.port, testUser("admin"));
     const update = nextEvent(admin, "chat:inbox", (entry) => entry.clientId === erin.id);
     const message = await send(erinSocket, "admin", "are you there?");
-    expect(await update).toEqual({ clientId: erin.id, username: "erin", lastMessage: message, unread: 1 });
+    expect(await update).toEqual({ clientId: erin.id, username: "erin", lastMessage: message, unread: 1, status: "open", assignee: null });
     closeAll(erinSocket, admin);
   });
 
-  it("opening a conversation marks it read for all administrators and tells the others", async () => {
+  it("opening a conversation marks it read for that administrator alone and tells their other tabs", async () => {
     const frank = testUser("client", "frank");
     const frankSocket = await connectClient(server.port, frank);
-    const admin1 = await connectClient(server.port, testUser("admin"));
+    const admin1User = testUser("admin");
+    const admin1 = await connectClient(server.port, admin1User);
+    const admin1OtherTab = await connectClient(server.port, admin1User);
     const admin2 = await connectClient(server.port, testUser("admin"));
     const question = await send(frankSocket, "bot", "hi");
     await send(frankSocket, "admin", "one");
     await send(frankSocket, "admin", "two");
+    await settle();
+    const admin2Saw = recordEvents(admin2);
 
-    const seenByAdmin2 = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === frank.id && entry.unread === 0);
+    const seenInOtherTab = nextEvent(admin1OtherTab, "chat:inbox", (entry) => entry.clientId === frank.id && entry.unread === 0);
     const opened = await request(admin1, "chat:open", { clientId: frank.id });
     if (!("data" in opened)) throw new Error(opened.error.message);
     expect(opened.data.entry?.unread).toBe(0);
     // The whole conversation, Bot mode included, oldest first.
     expect(opened.data.messages[0]?.id).toBe(question.id);
     expect(opened.data.messages.filter((m) => m.mode === "admin").map((m) => m.body)).toEqual(["one", "two"]);
-    await seenByAdmin2;
-    expect((await inboxOf(admin2)).find((row) => row.clientId === frank.id)?.unread).toBe(0);
+    await seenInOtherTab;
+    await settle();
+    expect([...admin2Saw.keys()]).toEqual([]);
+    expect((await inboxOf(admin2)).find((row) => row.clientId === frank.id)?.unread).toBe(2);
+    expect((await inboxOf(admin1OtherTab)).find((row) => row.clientId === frank.id)?.unread).toBe(0);
 
-    // A new message is unread again.
-    await send(frankSocket, "admin", "three");
+    // A new message is unread again, counted from each one's own position, and pushed so to each.
+    const atAdmin1 = nextEvent(admin1, "chat:inbox", (entry) => entry.clientId === frank.id);
+    const atAdmin2 = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === frank.id);
+    const three = await send(frankSocket, "admin", "three");
+    expect(await atAdmin1).toMatchObject({ lastMessage: three, unread: 1 });
+    expect(await atAdmin2).toMatchObject({ lastMessage: three, unread: 3 });
     expect((await inboxOf(admin1)).find((row) => row.clientId === frank.id)?.unread).toBe(1);
-    closeAll(frankSocket, admin1, admin2);
+    expect((await inboxOf(admin2)).find((row) => row.clientId === frank.id)?.unread).toBe(3);
+    closeAll(frankSocket, admin1, admin1OtherTab, admin2);
   });
 
   it("delivers a reply to its target client alone, and the client can read and mark it", async () => {
@@ -176,7 +188,8 @@ describe("the admin inbox", () => {
     const graceTab1 = await connectClient(server.port, grace);
     const graceTab2 = await connectClient(server.port, grace);
     const heidiSocket = await connectClient(server.port, heidi);
-    const admin = await connectClient(server.port, testUser("admin"));
+    const adminUser = testUser("admin", "replier");
+    const admin = await connectClient(server.port, adminUser);
     const otherAdmin = await connectClient(server.port, testUser("admin"));
     await send(graceTab1, "admin", "help please");
     await send(heidiSocket, "admin", "me too");
@@ -186,13 +199,17 @@ describe("the admin inbox", () => {
     const inTab1 = nextEvent(graceTab1, "chat:message");
     const inTab2 = nextEvent(graceTab2, "chat:message");
     const rowUpdate = nextEvent(otherAdmin, "chat:inbox", (entry) => entry.clientId === grace.id);
+    const ownRowUpdate = nextEvent(admin, "chat:inbox", (entry) => entry.clientId === grace.id);
     const answer = await request(admin, "chat:reply", { clientId: grace.id, body: "On it!" });
     if (!("data" in answer)) throw new Error(answer.error.message);
     expect(answer.data.message).toMatchObject({ source: "admin", mode: "admin", body: "On it!", clientId: grace.id });
     expect(await inTab1).toEqual(answer.data.message);
     expect(await inTab2).toEqual(answer.data.message);
-    // Replying reads the conversation; other admins see the row change, not the message event.
-    expect(await rowUpdate).toMatchObject({ unread: 0, lastMessage: answer.data.message });
+    // Other admins see the row change, not the message event; replying reads the conversation for the
+    // replier only, and claims it for them as nobody had it.
+    const claimedByReplier = { id: adminUser.id, username: "replier" };
+    expect(await rowUpdate).toMatchObject({ unread: 1, lastMessage: answer.data.message, assignee: claimedByReplier });
+    expect(await ownRowUpdate).toMatchObject({ unread: 0, lastMessage: answer.data.message, assignee: claimedByReplier });
     await settle();
     expect([...heidiSaw.keys()]).toEqual([]);
     expect(otherAdminSaw.has("chat:message")).toBe(false);
@@ -297,6 +314,8 @@ describe("persistence", () => {
       username: "kim",
       lastMessage: message,
       unread: 1,
+      status: "open",
+      assignee: null,
     });
     const kimAgain = await connectClient(server.port, kim);
     const history = await request(kimAgain, "chat:history", {});

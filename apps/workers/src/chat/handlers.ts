@@ -3,6 +3,9 @@ import { isDatabaseUnavailable } from "@ems/db/unavailable";
 import type { Logger } from "@ems/messaging";
 import {
   ADMINS_ROOM,
+  adminRoom,
+  chatClaimSchema,
+  chatConversationSchema,
   chatHandoffSchema,
   chatHistorySchema,
   chatInboxSchema,
@@ -21,7 +24,7 @@ import type { SupportBot } from "./bot/bot.ts";
 import { planHandoff } from "./bot/handoff.ts";
 import type { SlidingWindowLimiter } from "./rate-limit.ts";
 import { throttledWarning } from "./adapter-database.ts";
-import type { ChatStore, StoredMessage } from "./store.ts";
+import { entryFor, type ChatStore, type InboxUpdate } from "./store.ts";
 import type { ChatIo, ChatSocket } from "./types.ts";
 
 /** What the handlers share within one chat server. */
@@ -55,6 +58,8 @@ const unavailableWarnings = new WeakMap<Logger, (message: string) => void>();
 
 /** Earlier Bot-mode turns handed to the AI with a new question. */
 const AI_CONTEXT_TURNS = 6;
+
+const NOT_IN_INBOX = "This client has not written to the administrators yet";
 
 /** A handoff is offered by one of the conversation's last this-many messages (older offers have scrolled away). */
 const HANDOFF_WINDOW = 50;
@@ -133,11 +138,34 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
   };
 
   /**
-   * The administrators' side of an Admin-mode message: the conversation's new inbox row, which carries
-   * the message itself (as lastMessage), the client's name and the unread count — one event per change.
+   * The administrators' side of a change: the conversation's new inbox row (which carries a new message
+   * as lastMessage), one event per administrator, each with their own unread count. One broadcast per
+   * distinct count rather than per administrator: the admins room without those whose count differs,
+   * then those, grouped by count, through their own admin-only rooms.
    */
-  const pushToAdmins = ({ message, username, adminUnread }: StoredMessage) =>
-    io.to(ADMINS_ROOM).emit("chat:inbox", { clientId: message.clientId, username, lastMessage: message, unread: adminUnread });
+  const pushToAdmins = ({ entry, unreadByAdmin }: InboxUpdate) => {
+    const roomsByCount = new Map<number, string[]>();
+    for (const [adminId, unread] of Object.entries(unreadByAdmin)) {
+      if (unread !== entry.unread) roomsByCount.set(unread, [...(roomsByCount.get(unread) ?? []), adminRoom(adminId)]);
+    }
+    io.to(ADMINS_ROOM).except([...roomsByCount.values()].flat()).emit("chat:inbox", entry);
+    for (const [unread, rooms] of roomsByCount) io.to(rooms).emit("chat:inbox", { ...entry, unread });
+  };
+
+  /** An inbox change by this administrator: pushed to all of them; the ack carries their own row. */
+  const changed = (update: InboxUpdate) => {
+    pushToAdmins(update);
+    return { entry: entryFor(update, user.id) };
+  };
+
+  /** Why a claim or unassign changed nothing: no such conversation, or another administrator has it. */
+  const assigneeRefusal = async (clientId: string, advice: string) => {
+    const current = await store.inboxEntry(clientId, user.id);
+    if (!current) return new ChatError("not_found", NOT_IN_INBOX);
+    const holder = current.assignee;
+    if (!holder || holder.id === user.id) return new ChatError("conflict", "The conversation changed meanwhile; please try again");
+    return new ChatError("conflict", `${holder.username} has claimed this conversation: ${advice}`);
+  };
 
   const replyAsBot = async (question: ChatMessage) => {
     const reply = await bot.answer(user.id, question.body, () => store.botContext(user.id, question.createdAt, AI_CONTEXT_TURNS));
@@ -149,7 +177,7 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
   const sendToAdmins = async (body: string) => {
     const stored = await store.addClientMessage(user, "admin", body);
     socket.to(userRoom(user.id)).emit("chat:message", stored.message);
-    pushToAdmins(stored);
+    pushToAdmins(stored.inbox);
     return stored.message;
   };
 
@@ -183,22 +211,23 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
 
   onAcked(socket, "chat:read", chatReadSchema, log, async () => {
     requireClient();
-    await store.markRead(user.id, "client");
+    await store.markReadByClient(user.id);
     return { unread: await store.clientUnread(user.id) };
   });
 
-  onAcked(socket, "chat:inbox", chatInboxSchema, log, async ({ limit }) => {
+  onAcked(socket, "chat:inbox", chatInboxSchema, log, async (filter) => {
     requireAdmin();
-    return { conversations: await store.inbox(limit) };
+    return { conversations: await store.inbox(user.id, filter) };
   });
 
   onAcked(socket, "chat:open", chatOpenSchema, log, async ({ clientId, before, limit }) => {
     requireAdmin();
     // Mark first, then read: everything marked read is in what this administrator is shown.
-    await store.markRead(clientId, "admins");
-    const [messages, entry] = await Promise.all([store.history(clientId, { before, limit }), store.inboxEntry(clientId)]);
+    await store.markReadByAdmin(clientId, user.id);
+    const [messages, entry] = await Promise.all([store.history(clientId, { before, limit }), store.inboxEntry(clientId, user.id)]);
     if (!entry && messages.length === 0) throw new ChatError("not_found", "This client has not written yet");
-    if (entry) io.to(ADMINS_ROOM).emit("chat:inbox", entry);
+    // Read by this administrator only: their other tabs update; the others keep their own counts.
+    if (entry) io.to(adminRoom(user.id)).emit("chat:inbox", entry);
     return { entry, messages };
   });
 
@@ -207,10 +236,36 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
     const stored = await store.addAdminReply(user, clientId, body);
     if (!stored) throw new ChatError("not_found", "This client has not written yet");
     io.to(userRoom(clientId)).emit("chat:message", stored.message);
-    // Every administrator sees the reply in the conversation's row (answered, so read).
-    pushToAdmins(stored);
+    // Every administrator sees the reply in the conversation's row (read by the replier).
+    pushToAdmins(stored.inbox);
     return { message: stored.message };
   });
+
+  onAcked(socket, "chat:claim", chatClaimSchema, log, async ({ clientId, takeOver }) => {
+    requireAdmin();
+    const update = await store.claim(user, clientId, takeOver);
+    if (!update) throw await assigneeRefusal(clientId, "take it over to answer it yourself");
+    return changed(update);
+  });
+
+  onAcked(socket, "chat:unassign", chatConversationSchema, log, async ({ clientId }) => {
+    requireAdmin();
+    const update = await store.unassign(user, clientId);
+    if (!update) throw await assigneeRefusal(clientId, "only they can unassign it (or take it over first)");
+    return changed(update);
+  });
+
+  for (const [event, status] of [
+    ["chat:resolve", "resolved"],
+    ["chat:reopen", "open"],
+  ] as const) {
+    onAcked(socket, event, chatConversationSchema, log, async ({ clientId }) => {
+      requireAdmin();
+      const update = await store.setStatus(clientId, status);
+      if (!update) throw new ChatError("not_found", NOT_IN_INBOX);
+      return changed(update);
+    });
+  }
 
   socket.on("chat:typing", (payload: unknown) => {
     const parsed = chatTypingSchema.safeParse(payload);

@@ -61,7 +61,7 @@ describe("chat:handoff — from a bot reply that cannot help to the administrato
     expect(handedOver.body).toBe(
       [HANDOFF_HEADER, `Client: ${ruleTurn.question.body}`, `Bot: ${ruleTurn.reply.body.slice(0, 279)}…`, `Client: ${question.body}`].join("\n"),
     );
-    expect(await atAdmin).toEqual({ clientId: aliceUser.id, username: "alice", lastMessage: handedOver, unread: 1 });
+    expect(await atAdmin).toEqual({ clientId: aliceUser.id, username: "alice", lastMessage: handedOver, unread: 1, status: "open", assignee: null });
     expect(await inOtherTab).toEqual(handedOver);
 
     expect(ruleTurn.reply.body.length).toBeGreaterThan(280); // quoted cut short

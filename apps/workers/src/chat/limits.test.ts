@@ -31,7 +31,9 @@ afterEach(() => {
 
 /** Spies on every chat-database query method of the store and counts the calls made for `userId`. */
 function countQueries(userId: string): () => number {
-  const spies = (["history", "clientUnread", "markRead", "inbox", "inboxEntry", "addClientMessage", "addAdminReply", "botContext"] as const).map((method) =>
+  const spies = ([
+    "history", "clientUnread", "markReadByClient", "markReadByAdmin", "inbox", "inboxEntry", "addClientMessage", "addAdminReply", "botContext", "claim", "unassign", "setStatus",
+  ] as const).map((method) =>
     vi.spyOn(ChatStore.prototype, method),
   );
   return () => spies.reduce((sum, spy) => sum + spy.mock.calls.filter((args) => args.some((arg) => arg === userId || (arg as { id?: string } | null)?.id === userId)).length, 0);

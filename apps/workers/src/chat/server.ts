@@ -4,7 +4,7 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import { Broker, consoleLogger, declareTopology, type Logger } from "@ems/messaging";
 import { queueNames } from "@ems/contracts/queues";
-import { ADMINS_ROOM, SOCKET_PATH, userRoom } from "@ems/contracts/socket";
+import { ADMINS_ROOM, SOCKET_PATH, adminRoom, userRoom } from "@ems/contracts/socket";
 import { AdapterDatabase, throttledWarning } from "./adapter-database.ts";
 import { SupportBot } from "./bot/bot.ts";
 import { SlidingWindowLimiter } from "./rate-limit.ts";
@@ -105,7 +105,7 @@ export async function startChatServer(config: ChatServerConfig, log: Logger = co
     // Before the handlers: every event pays from the socket's budget first (refused ones never reach them).
     socket.use(socketBudget(socket, config.socketBudget, log));
     void socket.join(userRoom(user.id));
-    if (user.role === "admin") void socket.join(ADMINS_ROOM);
+    if (user.role === "admin") void socket.join([ADMINS_ROOM, adminRoom(user.id)]);
     registerChatHandlers(socket, context);
     log.debug(`${user.role} ${user.username} (${user.id}) connected`);
     // In its rooms now: a sessions.ended handled while this handshake was in flight is caught here.

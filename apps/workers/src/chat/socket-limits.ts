@@ -18,7 +18,8 @@ export interface SocketBudgetConfig {
 /**
  * What each client → server event costs from the budget, roughly by the database work it causes:
  * typing is relayed without the database, send/reply store one row, history/read/handoff run two queries,
- * inbox/open read whole lists or conversations. An event not in the protocol costs 1 (it is dropped
+ * claim/unassign/resolve/reopen update one row and read its inbox row (a refusal reads it again), inbox/open
+ * read whole lists or conversations. An event not in the protocol costs 1 (it is dropped
  * anyway, but a flood of them is a flood).
  */
 export const EVENT_COSTS: Readonly<Record<keyof ClientToServerEvents, number>> = {
@@ -28,6 +29,10 @@ export const EVENT_COSTS: Readonly<Record<keyof ClientToServerEvents, number>> =
   "chat:handoff": 5,
   "chat:history": 5,
   "chat:read": 5,
+  "chat:claim": 5,
+  "chat:unassign": 5,
+  "chat:resolve": 5,
+  "chat:reopen": 5,
   "chat:inbox": 10,
   "chat:open": 10,
 };

@@ -1,12 +1,14 @@
 "use client";
 
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
-import type { ChatMessage, InboxEntry } from "@ems/contracts/socket";
+import type { ChatMessage, ConversationStatus, InboxEntry } from "@ems/contracts/socket";
 import { socketRequest } from "~/lib/socket.ts";
 import { useOnConnect, useRealtime, useRealtimeEvent } from "../realtime/realtime-provider.tsx";
 import { mergeMessages } from "../chat/messages.ts";
+import { replaceStatus, unreadInOpenConversations, upsertEntry } from "../chat/inbox-filters.ts";
 import { errorMessage } from "../format.ts";
 
+/** Newest conversations of each status listed (the open ones always; the resolved ones once asked for). */
 const INBOX_LIMIT = 200;
 const CONVERSATION_PAGE = 100;
 const TYPING_NOTICE_MS = 6_000;
@@ -21,36 +23,51 @@ export interface OpenConversation {
 interface InboxValue {
   /** The signed-in administrator (their own replies are shown as "You"). */
   viewerId: string;
+  /** Open conversations, and resolved ones once `showStatus("resolved")` was called. */
   entries: InboxEntry[];
-  loaded: boolean;
+  /** Statuses whose conversations have been listed (a reconnect lists them again, keeping these meanwhile). */
+  loaded: ReadonlySet<ConversationStatus>;
   loadError: string | null;
+  /** Unread messages in open conversations, for this administrator. */
   totalUnread: number;
   conversation: OpenConversation | null;
   /** Clients typing to the administrators right now: clientId → username. */
   typing: ReadonlyMap<string, string>;
+  /** Lists the conversations of `status` too (kept live from then on). */
+  showStatus: (status: ConversationStatus) => void;
   open: (clientId: string) => void;
   close: () => void;
   reply: (body: string) => Promise<void>;
   setTyping: (typing: boolean) => void;
+  /** Changes the open conversation; rejects with the server's reason (e.g. another administrator has it). */
+  change: (change: ConversationChange) => Promise<void>;
 }
+
+/** What an administrator can do to a conversation: claim it (`takeOver`: from another administrator), and so on. */
+export type ConversationChange = "claim" | "takeOver" | "unassign" | "resolve" | "reopen";
+
+const CHANGE_EVENTS = {
+  claim: "chat:claim",
+  takeOver: "chat:claim",
+  unassign: "chat:unassign",
+  resolve: "chat:resolve",
+  reopen: "chat:reopen",
+} as const satisfies Record<ConversationChange, string>;
 
 const InboxContext = createContext<InboxValue | null>(null);
 
-function upsertEntry(entries: InboxEntry[], entry: InboxEntry): InboxEntry[] {
-  return [entry, ...entries.filter((e) => e.clientId !== entry.clientId)].sort(
-    (a, b) => Date.parse(b.lastMessage.createdAt) - Date.parse(a.lastMessage.createdAt),
-  );
-}
-
 /**
  * The administrators' chat inbox, kept live for the whole console (the navigation shows the unread
- * count on every page): conversations with unread counts, the conversation being read, and who is
- * typing. Opening a conversation marks it read for every administrator.
+ * count on every page): conversations with their status, assignee and this administrator's unread
+ * counts, the conversation being read, and who is typing. Opening a conversation marks it read for
+ * this administrator.
  */
 export function AdminInboxProvider({ viewerId, children }: { viewerId: string; children: ReactNode }) {
   const { socket } = useRealtime();
   const [entries, setEntries] = useState<InboxEntry[]>([]);
-  const [loaded, setLoaded] = useState(false);
+  const [loaded, setLoaded] = useState<ReadonlySet<ConversationStatus>>(new Set());
+  // Statuses to list again after a reconnect (a ref: the connect handler must see the latest).
+  const wanted = useRef(new Set<ConversationStatus>(["open"]));
   const [loadError, setLoadError] = useState<string | null>(null);
   const [conversation, setConversation] = useState<OpenConversation | null>(null);
   const [typing, setTypingMap] = useState<ReadonlyMap<string, string>>(new Map());
@@ -70,18 +87,35 @@ export function AdminInboxProvider({ viewerId, children }: { viewerId: string; c
     }
   }, [socket]);
 
-  useOnConnect((connected) => {
-    socketRequest(connected, "chat:inbox", { limit: INBOX_LIMIT }).then(
-      ({ conversations }) => {
-        setEntries(conversations);
-        setLoaded(true);
-        setLoadError(null);
-      },
-      (error: unknown) => setLoadError(errorMessage(error)),
-    );
+  const list = useCallback(
+    (status: ConversationStatus) => {
+      if (!socket) return;
+      socketRequest(socket, "chat:inbox", { limit: INBOX_LIMIT, status }).then(
+        ({ conversations }) => {
+          setEntries((current) => replaceStatus(current, status, conversations));
+          setLoaded((current) => new Set(current).add(status));
+          setLoadError(null);
+        },
+        (error: unknown) => setLoadError(errorMessage(error)),
+      );
+    },
+    [socket],
+  );
+
+  useOnConnect(() => {
+    for (const status of wanted.current) list(status);
     // Catch up on the open conversation after a reconnect.
     if (openClientId) void load(openClientId);
   });
+
+  const showStatus = useCallback(
+    (status: ConversationStatus) => {
+      if (wanted.current.has(status)) return;
+      wanted.current.add(status);
+      list(status);
+    },
+    [list],
+  );
 
   useRealtimeEvent("chat:inbox", (entry) => {
     setEntries((current) => upsertEntry(current, entry));
@@ -156,9 +190,26 @@ export function AdminInboxProvider({ viewerId, children }: { viewerId: string; c
     [socket, openClientId],
   );
 
-  const totalUnread = entries.reduce((sum, entry) => sum + entry.unread, 0);
+  // The ack's row shows at once; every administrator (this one's other tabs too) gets it pushed.
+  const change = useCallback(
+    async (change: ConversationChange) => {
+      if (!socket || !openClientId) throw new Error("Open a conversation first");
+      const event = CHANGE_EVENTS[change];
+      const { entry } = await (event === "chat:claim"
+        ? socketRequest(socket, event, { clientId: openClientId, takeOver: change === "takeOver" })
+        : socketRequest(socket, event, { clientId: openClientId }));
+      setEntries((current) => upsertEntry(current, entry));
+    },
+    [socket, openClientId],
+  );
+
+  const totalUnread = unreadInOpenConversations(entries);
   return (
-    <InboxContext.Provider value={{ viewerId, entries, loaded, loadError, totalUnread, conversation, typing, open, close, reply, setTyping }}>{children}</InboxContext.Provider>
+    <InboxContext.Provider
+      value={{ viewerId, entries, loaded, loadError, totalUnread, conversation, typing, showStatus, open, close, reply, setTyping, change }}
+    >
+      {children}
+    </InboxContext.Provider>
   );
 }
 
