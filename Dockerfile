@@ -20,6 +20,7 @@ COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/
 COPY packages/hashing/package.json packages/hashing/
 COPY packages/messaging/package.json packages/messaging/
+COPY packages/runtime/package.json packages/runtime/
 COPY packages/stack/package.json packages/stack/
 RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" >/tmp/extra-ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; fi \
  && npm ci --no-audit --no-fund \
@@ -47,7 +48,7 @@ RUN mkdir -p apps/web/public && npm run build -w @ems/web
 # Each worker process bundled into one file: the image carries no TypeScript, tsx, Prisma CLI or
 # node_modules (the Prisma 7 client needs no engine; its query compiler is bundled).
 FROM source AS workers-build
-RUN npx esbuild apps/workers/src/balancer.ts apps/workers/src/monitoring.ts apps/workers/src/chat.ts apps/workers/src/simulator.ts \
+RUN npx esbuild apps/workers/src/balancer.ts apps/workers/src/monitoring.ts apps/workers/src/chat.ts apps/workers/src/simulator.ts apps/workers/src/dlq.ts \
       --bundle --platform=node --format=esm --target=node24 --outdir=/out/dist --out-extension:.js=.mjs \
       --external:pg-native --external:bufferutil --external:utf-8-validate \
       --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"

@@ -391,14 +391,15 @@ export class Broker extends EventEmitter {
     const queue = this.options.deadLetterQueue;
     if (!queue) throw new Error(`${this.options.name}: no dead-letter queue configured`);
     const { headers, ...properties } = message.properties;
+    const previous = (headers ?? {}) as Record<string, unknown>;
     await this.sendToQueue(queue, message.content, {
       ...withoutNulls(properties),
       headers: {
-        ...headers,
+        ...previous,
         [DEAD_LETTER_REASON_HEADER]: reason,
         [DEAD_LETTER_SOURCE_HEADER]: sourceQueue,
-        [DEAD_LETTER_FIRST_AT_HEADER]: headers?.[DEAD_LETTER_FIRST_AT_HEADER] ?? new Date().toISOString(),
-        [DEAD_LETTER_COUNT_HEADER]: (Number(headers?.[DEAD_LETTER_COUNT_HEADER]) || 0) + 1,
+        [DEAD_LETTER_FIRST_AT_HEADER]: previous[DEAD_LETTER_FIRST_AT_HEADER] ?? new Date().toISOString(),
+        [DEAD_LETTER_COUNT_HEADER]: (Number(previous[DEAD_LETTER_COUNT_HEADER]) || 0) + 1,
       },
     });
   }
