@@ -5,7 +5,7 @@ import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import type { Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "../shared/env.ts";
-import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS } from "./held-readings.ts";
+import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS } from "./held-readings.ts";
 import type { MonitoringConfig } from "./monitoring.ts";
 import { DEFAULT_RETENTION_DAYS } from "./retention.ts";
 
@@ -48,6 +48,8 @@ export const monitoringEnv = createEnv({
     MONITORING_RETENTION_DAYS: count(1, 3_650, DEFAULT_RETENTION_DAYS),
     /** A reading of a device with no sync event yet is held this long, then dead-lettered. */
     MONITORING_HOLD_GRACE_MS: count(0, 30 * 86_400_000, DEFAULT_HOLD_GRACE_MS),
+    /** At most this many readings of not-yet-synced devices are held (all replicas); beyond, they are dead-lettered. */
+    MONITORING_HOLD_MAX_READINGS: count(0, 100_000_000, DEFAULT_HOLD_MAX_READINGS),
     /** How often held readings are looked at (counted once their device is known; expired after the grace). */
     MONITORING_HELD_SWEEP_INTERVAL_MS: count(100, 3_600_000, DEFAULT_HELD_SWEEP_INTERVAL_MS),
   },
@@ -80,6 +82,7 @@ export function monitoringConfigFromEnv(replica: { partitionIndex: number | unde
     retryDelayMs: env.MONITORING_RETRY_DELAY_MS,
     retentionDays: env.MONITORING_RETENTION_DAYS,
     holdGraceMs: env.MONITORING_HOLD_GRACE_MS,
+    holdMaxReadings: env.MONITORING_HOLD_MAX_READINGS,
     heldSweepIntervalMs: env.MONITORING_HELD_SWEEP_INTERVAL_MS,
     stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
     statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,

@@ -178,3 +178,49 @@ describe("readings whose device's sync event arrives late", () => {
     expect(monitoring.counts().held).toBeGreaterThanOrEqual(12);
   });
 });
+
+describe("the hold's bound (MONITORING_HOLD_MAX_READINGS)", () => {
+  it("when the hold is full, a reading of an unknown device is dead-lettered at once, replayable, with the reason; known devices still count", async () => {
+    // A replica whose hold is always full (bound 0), on queues of its own.
+    const fullPrefix = uniqueQueuePrefix("held-full");
+    const fullNames = queueNames(fullPrefix);
+    const fullProbe = await QueueProbe.connect();
+    await fullProbe.declare(fullNames, 1);
+    const fullDeadLetters = await fullProbe.record(fullNames.deadLetter);
+    const full = await startMonitoring({
+      rabbitmqUrl: testEnv.RABBITMQ_URL,
+      queuePrefix: fullPrefix,
+      partitionCount: 1,
+      partitionIndex: 0,
+      databaseUrl: databaseUrls.monitoring,
+      databasePoolSize: 2,
+      prefetch: 100,
+      batchSize: 50,
+      batchConcurrency: 1,
+      syncPrefetch: 10,
+      consumptionUpdateIntervalMs: 0,
+      retryDelayMs: 50,
+      statsIntervalMs: 0,
+      holdMaxReadings: 0,
+      log: testLogger,
+    });
+    try {
+      const unknown = randomUUID();
+      const known = randomUUID();
+      await fullProbe.publish(fullNames.monitoringSync, { type: "device.created", deviceId: known, ownerId: null, maxHourlyConsumption: "100", version: 1, occurredAt: new Date().toISOString() } satisfies DeviceSyncEvent);
+      await eventually("device synced", async () => (await db.query("SELECT 1 FROM devices WHERE device_id = $1", [known])).rowCount === 1);
+      await fullProbe.publish(fullNames.partition(0), { timestamp: H, device_id: unknown, measurement_value: 0.4 });
+      await fullProbe.publish(fullNames.partition(0), { timestamp: H, device_id: known, measurement_value: 0.4 });
+
+      const [dead] = await eventually("dead-lettered", () => fullDeadLetters.length > 0 && fullDeadLetters);
+      expect(deadLetterReason(dead!)).toBe("unknown device: no sync event yet, and the hold for such readings is full (0)");
+      expect(JSON.parse(dead!.content.toString())).toEqual({ timestamp: H, device_id: unknown, measurement_value: 0.4 });
+      expect(await heldCount(unknown)).toBe(0);
+      await eventually("the known device's reading counted", async () => (await hourTotals(known))[new Date(H).toISOString()]?.count === 1);
+      expect(full.counts()).toMatchObject({ held: 0, deadLettered: 1 });
+    } finally {
+      await full.stop();
+      await fullProbe.close(fullNames, 1);
+    }
+  });
+});

@@ -15,6 +15,12 @@ import { oldestAcceptedReading } from "./retention.ts";
 export const DEFAULT_HOLD_GRACE_MS = 24 * 3_600_000;
 /** How often each replica looks for held readings to count or to give up on. */
 export const DEFAULT_HELD_SWEEP_INTERVAL_MS = 10_000;
+/**
+ * At most this many readings are held (all replicas together; about 100 bytes each): readings for device
+ * ids that never get a sync event must not fill the disk. Beyond it they are dead-lettered at once, as
+ * "unknown device" readings, which the dlq command can replay once their devices exist.
+ */
+export const DEFAULT_HOLD_MAX_READINGS = 1_000_000;
 
 /** Held readings taken per transaction. */
 const CHUNK = 1_000;
@@ -24,6 +30,8 @@ export interface HeldReadingsOptions {
   retentionDays: number;
   graceMs: number;
   sweepIntervalMs: number;
+  /** The most readings held at once (see DEFAULT_HOLD_MAX_READINGS); 0 holds none. */
+  maxReadings: number;
   /** Publishes one reading to the dead-letter queue with its reason; resolves once the broker confirmed it. */
   deadLetter: (reading: Measurement, reason: string) => Promise<void>;
   /** After readings were counted and committed (statistics, notifications). */
@@ -32,10 +40,15 @@ export interface HeldReadingsOptions {
 }
 
 /** Why a reading ingestReadings did not record is dead-lettered (the consumer uses the same words). */
-export function refusalReason(outcome: Exclude<ReadingOutcome, "recorded" | "held">, retentionDays: number): string {
-  return outcome === "device-deleted"
-    ? "device deleted"
-    : `timestamp is older than the retention window (${retentionDays} days before today, UTC)`;
+export function refusalReason(outcome: Exclude<ReadingOutcome, "recorded" | "held">, limits: { retentionDays: number; holdMaxReadings: number }): string {
+  switch (outcome) {
+    case "device-deleted":
+      return "device deleted";
+    case "hold-full":
+      return `unknown device: no sync event yet, and the hold for such readings is full (${limits.holdMaxReadings})`;
+    case "too-old":
+      return `timestamp is older than the retention window (${limits.retentionDays} days before today, UTC)`;
+  }
 }
 
 const formatDuration = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 1_000 === 0 ? `${ms / 1_000} s` : `${ms} ms`);
@@ -67,8 +80,30 @@ export class HeldReadings {
   private timer: NodeJS.Timeout | undefined;
   /** The sweep in progress, if any: a slow sweep is not overlapped by the next tick. */
   private sweeping: Promise<void> | undefined;
+  /**
+   * How many readings are held, as counted at the last sweep plus what this replica held since: other
+   * replicas' holds since then are not in it, so the bound can be overrun by what they hold in one
+   * sweep interval — an approximation that keeps a COUNT off every batch.
+   */
+  private heldEstimate = 0;
 
   constructor(private readonly options: HeldReadingsOptions) {}
+
+  /** Whether a reading of an unknown device may be held now (else it is dead-lettered as "hold-full"). */
+  hasRoom(): boolean {
+    return this.heldEstimate < this.options.maxReadings;
+  }
+
+  /** After a batch committed: readings this replica just held. */
+  noteHeld(count: number): void {
+    this.heldEstimate += count;
+  }
+
+  /** Counts the held readings of every replica (at start and after each sweep). */
+  async recount(): Promise<void> {
+    const { rows } = await this.options.pool.query<{ n: string }>("SELECT count(*) AS n FROM pending_readings");
+    this.heldEstimate = Number(rows[0]?.n ?? 0);
+  }
 
   /** Counts (or refuses) the held readings of these devices, or of every device now known. */
   async release(deviceIds?: readonly string[]): Promise<void> {
@@ -92,7 +127,8 @@ export class HeldReadings {
         const refusals: Promise<void>[] = [];
         readings.forEach((reading, i) => {
           const outcome = result.outcomes[i];
-          if (outcome === "too-old" || outcome === "device-deleted") refusals.push(this.options.deadLetter(reading, refusalReason(outcome, retentionDays)));
+          if (outcome === "too-old" || outcome === "device-deleted")
+            refusals.push(this.options.deadLetter(reading, refusalReason(outcome, { retentionDays, holdMaxReadings: this.options.maxReadings })));
         });
         await Promise.all(refusals);
         return { readings, result };
@@ -128,11 +164,12 @@ export class HeldReadings {
     }
   }
 
-  /** Sweeps every `sweepIntervalMs` (release of every known device, then expiry); failures are logged and retried. */
+  /** Sweeps every `sweepIntervalMs` (release of every known device, expiry, recount); failures are logged and retried. */
   start(): void {
     this.timer = setInterval(() => {
       this.sweeping ??= this.release()
         .then(() => this.expire())
+        .then(() => this.recount())
         .catch((error: unknown) => this.options.log.warn(`held readings sweep failed (retried in ${this.options.sweepIntervalMs} ms): ${String(error)}`))
         .finally(() => {
           this.sweeping = undefined;

@@ -10,7 +10,7 @@ import type { Queryable } from "./database.ts";
  * - "device-deleted": its device is deleted: not stored;
  * - "too-old": before the retention window (its dedup key may be gone, so it could count twice): not stored.
  */
-export type ReadingOutcome = "recorded" | "held" | "device-deleted" | "too-old";
+export type ReadingOutcome = "recorded" | "held" | "hold-full" | "device-deleted" | "too-old";
 
 /** A device-hour whose total changed in this batch, as committed. */
 export interface HourTotal {
@@ -74,7 +74,7 @@ const INGEST_SQL = `
   held AS (
     INSERT INTO pending_readings (device_id, reading_at, kwh)
     SELECT device_id, reading_at, kwh FROM input i
-    WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.device_id = i.device_id)
+    WHERE $5::boolean AND NOT EXISTS (SELECT 1 FROM known k WHERE k.device_id = i.device_id)
     ORDER BY device_id, reading_at
     ON CONFLICT DO NOTHING
   ),
@@ -130,13 +130,14 @@ const readingKey = (m: Measurement) => `${m.deviceId}@${m.timestamp}`;
  *   in this batch — changes nothing (its first occurrence counted).
  * - A reading from before `oldestAccepted` (epoch ms; see oldestAcceptedReading) is "too-old", and one
  *   of a deleted device "device-deleted": neither is stored (the caller dead-letters them).
- * - A reading of a device the sync copy does not know is "held" in pending_readings (once per key).
+ * - A reading of a device the sync copy does not know is "held" in pending_readings (once per key),
+ *   or, when `mayHold` is false (the hold is full), "hold-full" and not stored.
  * - An alert is stored when a device-hour's total first exceeds the device's limit, with the owner at
  *   that moment; later batches of the same hour find the alert there and store nothing.
  *
  * The caller acknowledges the messages only after this resolves: everything is committed by then.
  */
-export async function ingestReadings(db: Queryable, readings: readonly Measurement[], oldestAccepted: number): Promise<IngestResult> {
+export async function ingestReadings(db: Queryable, readings: readonly Measurement[], oldestAccepted: number, mayHold = true): Promise<IngestResult> {
   const outcomes = new Array<ReadingOutcome>(readings.length);
 
   // The statement needs each key once (the join of input and counted keys would otherwise double a
@@ -161,6 +162,7 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
           // String(value) is the shortest decimal that round-trips the double, e.g. "0.1", which numeric
           // stores exactly: the sum of 0.1 + 0.2 is 0.3 here, not 0.30000000000000004.
           toStore.map((r) => String(r.value)),
+          mayHold,
         ]);
 
   // What the statement decided, under its lock, about each device: live, deleted, or (no row) unknown.
@@ -171,8 +173,8 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
     const isDeleted = deleted.get(reading.deviceId);
     if (reading.timestamp < oldestAccepted) outcomes[index] = "too-old";
     else if (isDeleted === undefined) {
-      outcomes[index] = "held";
-      heldCount++;
+      outcomes[index] = mayHold ? "held" : "hold-full";
+      if (mayHold) heldCount++;
     } else if (isDeleted) outcomes[index] = "device-deleted";
     else {
       outcomes[index] = "recorded";

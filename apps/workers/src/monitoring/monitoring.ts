@@ -12,7 +12,7 @@ import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
 import { QueueStats } from "./queue-stats.ts";
 import { parseReadingMessage } from "./reading-messages.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
-import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
+import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
 import { DEFAULT_RETENTION_DAYS, oldestAcceptedReading, startReadingPartitionMaintenance } from "./retention.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
 
@@ -65,6 +65,8 @@ export interface MonitoringConfig {
   retentionDays?: number;
   /** A held reading (its device not known yet) is dead-lettered after this long (default 24 h). */
   holdGraceMs?: number;
+  /** At most this many readings held (all replicas, about); beyond, unknown-device readings are dead-lettered (default 1,000,000). */
+  holdMaxReadings?: number;
   /** How often held readings are swept: counted if their device is known by now, expired after the grace (default 10 s). */
   heldSweepIntervalMs?: number;
   /** Messages in hand and none settled for this long: unhealthy (default 60 s; see ProgressWatch). */
@@ -139,12 +141,15 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     counts.counted += result.countedCount;
     counts.duplicates += result.duplicateCount;
     counts.held += result.heldCount;
+    held.noteHeld(result.heldCount);
     config.onBatchCommitted?.(readings, result);
     notifier.notify(result.hourTotals);
   };
+  const limits = { retentionDays, holdMaxReadings: config.holdMaxReadings ?? DEFAULT_HOLD_MAX_READINGS };
   const held = new HeldReadings({
     pool,
     retentionDays,
+    maxReadings: limits.holdMaxReadings,
     graceMs: config.holdGraceMs ?? DEFAULT_HOLD_GRACE_MS,
     sweepIntervalMs: config.heldSweepIntervalMs ?? DEFAULT_HELD_SWEEP_INTERVAL_MS,
     deadLetter: async (reading, reason) => {
@@ -159,7 +164,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   async function ingestBatch(readings: Measurement[]): Promise<ReadingResult[]> {
     let result: IngestResult;
     try {
-      result = await ingestReadings(pool, readings, oldestAcceptedReading(Date.now(), retentionDays));
+      result = await ingestReadings(pool, readings, oldestAcceptedReading(Date.now(), retentionDays), held.hasRoom());
     } catch (error) {
       if (!isDataError(error)) {
         // Logged once per batch here rather than once per reading by the broker.
@@ -186,7 +191,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
 
   /** Why a reading is not counted, or undefined when it is counted (or held) and committed. */
   const refused = (result: ReadingResult) =>
-    result.outcome === "recorded" || result.outcome === "held" ? undefined : "reason" in result ? result.reason : refusalReason(result.outcome, retentionDays);
+    result.outcome === "recorded" || result.outcome === "held" ? undefined : "reason" in result ? result.reason : refusalReason(result.outcome, limits);
 
   /**
    * One reading, or a readings batch whose readings go into one statement (with those of other
@@ -308,6 +313,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   // Swarm's check and the local runner's readiness look for this line.
   log.info(`consuming ${names.partition(first)} and ${names.monitoringSync}`);
   manager?.start();
+  await held.recount().catch((error: unknown) => log.warn(`held readings not counted yet (the next sweep will): ${String(error)}`));
   held.start();
 
   const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, config.statsIntervalMs, log) : () => {};
