@@ -108,6 +108,18 @@ const procedureCases: ProcedureCase[] = [
     expected: ownerOrAdmin,
   },
   { procedure: "chat.socketToken", call: (api) => api.chat.socketToken(), expected: signedIn },
+  { procedure: "operations.fleet", call: (api) => api.operations.fleet({ state: "silent", limit: 5 }), expected: adminOnly },
+  { procedure: "operations.alerts", call: (api) => api.operations.alerts({ ownerId: cast.clientA.id, limit: 5 }), expected: adminOnly },
+  {
+    procedure: "operations.acknowledgeAlert",
+    call: async (api) => {
+      alertHour += 3_600_000;
+      const alert = await seedAlert(deviceOfA.id, cast.clientA.id, new Date(alertHour).toISOString());
+      return api.operations.acknowledgeAlert({ alertId: alert.id });
+    },
+    expected: adminOnly,
+  },
+  { procedure: "operations.dataPlane", call: (api) => api.operations.dataPlane(), expected: adminOnly },
 ];
 
 async function outcomeOf(promise: Promise<unknown>): Promise<string> {
