@@ -95,9 +95,10 @@ export const BOT_RULES: readonly BotRule[] = [
       "(other|another|previous|past|different) (day|date)s? (in|on) the (chart|graph)",
     ],
     answer:
-      "Pick a device under My devices and a day in the date picker (today by default): the chart shows 24 hourly bars in kWh, " +
-      "with your limit as a line and hours above it in red; hover a bar for the exact value. The day's total is shown above " +
-      "the chart, and today's bars grow live while readings arrive. Hours are shown in your time zone.",
+      "Pick a device under My devices (or All my devices for their total) and a period with Day, Week, Month or Year; " +
+      "‹ and › move to the previous or next one. Day shows hourly bars in kWh with your limit as a line and hours above it in red; " +
+      "week and month show days, year shows months, and clicking a bar opens it in detail. The total and the previous period are " +
+      "shown above the chart, Export CSV downloads what you see, and today's bars grow live. Times are in your time zone.",
   },
   {
     id: "bill-cost",
