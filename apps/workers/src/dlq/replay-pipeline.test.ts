@@ -7,6 +7,7 @@ import { databaseUrls } from "@ems/db/env";
 import { Broker } from "@ems/messaging";
 import { startBalancer, type RunningBalancer } from "../balancer/balancer.ts";
 import { startMonitoring, type RunningMonitoring } from "../monitoring/monitoring.ts";
+import { testMonitoringConfig } from "../monitoring/test-support.ts";
 import { QueueProbe, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { replayDeadLetters } from "./commands.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
@@ -60,22 +61,7 @@ describe("dlq replay into the data plane", () => {
     const [malformed] = (await peekQueue(names.deadLetter)).filter((m) => m.body === "{oops");
 
     balancer = await startBalancer({ rabbitmqUrl: testEnv.RABBITMQ_URL, queuePrefix: prefix, partitionCount: 1, prefetch: 100, statsIntervalMs: 0, log: testLogger });
-    monitoring = await startMonitoring({
-      rabbitmqUrl: testEnv.RABBITMQ_URL,
-      queuePrefix: prefix,
-      partitionCount: 1,
-      partitionIndex: 0,
-      databaseUrl: databaseUrls.monitoring,
-      databasePoolSize: 2,
-      prefetch: 100,
-      batchSize: 50,
-      batchConcurrency: 1,
-      syncPrefetch: 10,
-      consumptionUpdateIntervalMs: 0,
-      retryDelayMs: 50,
-      statsIntervalMs: 0,
-      log: testLogger,
-    });
+    monitoring = await startMonitoring(testMonitoringConfig(prefix, { partitionCount: 1, partitionIndex: 0 }));
     const created: DeviceSyncEvent = { type: "device.created", deviceId, ownerId: null, maxHourlyConsumption: "100", version: 1, occurredAt: new Date().toISOString() };
     await probe.publish(names.monitoringSync, created);
     await eventually("device synced", async () => (await db.query("SELECT 1 FROM devices WHERE device_id = $1", [deviceId])).rowCount === 1);

@@ -6,8 +6,9 @@ import { alertCreatedSchema } from "@ems/contracts/notifications";
 import { DEAD_LETTER_SOURCE_HEADER, NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
 import type { DeviceSyncEvent } from "@ems/contracts/sync";
 import { databaseUrls } from "@ems/db/env";
-import { QueueProbe, deadLetterReason, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
+import { QueueProbe, deadLetterReason, eventually, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startMonitoring, type RunningMonitoring } from "./monitoring.ts";
+import { testMonitoringConfig } from "./test-support.ts";
 
 /**
  * Late sync events on the real broker and database: readings reach monitoring (one pinned replica,
@@ -32,24 +33,7 @@ beforeAll(async () => {
   deadLetters = await probe.record(names.deadLetter);
   notifications = await probe.record(names.chatNotifications);
   db = new pg.Pool({ connectionString: databaseUrls.monitoring, max: 2 });
-  monitoring = await startMonitoring({
-    rabbitmqUrl: testEnv.RABBITMQ_URL,
-    queuePrefix: prefix,
-    partitionCount: 1,
-    partitionIndex: 0,
-    databaseUrl: databaseUrls.monitoring,
-    databasePoolSize: 2,
-    prefetch: 100,
-    batchSize: 50,
-    batchConcurrency: 1,
-    syncPrefetch: 10,
-    consumptionUpdateIntervalMs: 0,
-    retryDelayMs: 50,
-    statsIntervalMs: 0,
-    holdGraceMs: GRACE_MS,
-    heldSweepIntervalMs: 200,
-    log: testLogger,
-  });
+  monitoring = await startMonitoring(testMonitoringConfig(prefix, { partitionCount: 1, partitionIndex: 0, holdGraceMs: GRACE_MS, heldSweepIntervalMs: 200 }));
 });
 
 afterAll(async () => {
@@ -187,23 +171,7 @@ describe("the hold's bound (MONITORING_HOLD_MAX_READINGS)", () => {
     const fullProbe = await QueueProbe.connect();
     await fullProbe.declare(fullNames, 1);
     const fullDeadLetters = await fullProbe.record(fullNames.deadLetter);
-    const full = await startMonitoring({
-      rabbitmqUrl: testEnv.RABBITMQ_URL,
-      queuePrefix: fullPrefix,
-      partitionCount: 1,
-      partitionIndex: 0,
-      databaseUrl: databaseUrls.monitoring,
-      databasePoolSize: 2,
-      prefetch: 100,
-      batchSize: 50,
-      batchConcurrency: 1,
-      syncPrefetch: 10,
-      consumptionUpdateIntervalMs: 0,
-      retryDelayMs: 50,
-      statsIntervalMs: 0,
-      holdMaxReadings: 0,
-      log: testLogger,
-    });
+    const full = await startMonitoring(testMonitoringConfig(fullPrefix, { partitionCount: 1, partitionIndex: 0, holdMaxReadings: 0 }));
     try {
       const unknown = randomUUID();
       const known = randomUUID();

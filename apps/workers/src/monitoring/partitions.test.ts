@@ -7,6 +7,7 @@ import { partitionOf } from "@ems/hashing";
 import { startBalancer, type RunningBalancer } from "../balancer/balancer.ts";
 import { QueueProbe, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { startMonitoring, type RunningMonitoring } from "./monitoring.ts";
+import { testMonitoringConfig } from "./test-support.ts";
 import { partitionLockClass } from "./partition-locks.ts";
 import { QueueStats, liveReplicaCount } from "./queue-stats.ts";
 
@@ -63,22 +64,13 @@ const recordingLogger = (name: string) => {
 
 async function replica(options: { partitionCount?: number; preferredPartition?: number } = {}): Promise<RunningMonitoring> {
   const name = `replica-${++started}`;
-  const monitoring = await startMonitoring({
-    rabbitmqUrl: testEnv.RABBITMQ_URL,
-    queuePrefix: prefix,
-    partitionCount: options.partitionCount ?? 2,
-    elastic: { ...FAST, preferredPartition: options.preferredPartition },
-    databaseUrl: databaseUrls.monitoring,
-    databasePoolSize: 2,
-    prefetch: 100,
-    batchSize: 50,
-    batchConcurrency: 1,
-    syncPrefetch: 10,
-    consumptionUpdateIntervalMs: 0,
-    retryDelayMs: 50,
-    statsIntervalMs: 0,
-    log: recordingLogger(name),
-  });
+  const monitoring = await startMonitoring(
+    testMonitoringConfig(prefix, {
+      partitionCount: options.partitionCount ?? 2,
+      elastic: { ...FAST, preferredPartition: options.preferredPartition },
+      log: recordingLogger(name),
+    }),
+  );
   running.replicas.push(monitoring);
   return monitoring;
 }
