@@ -80,9 +80,11 @@ hash_password() {
 # Every process declares the whole EMS topology at start (configure on all EMS names, read on the
 # notifications exchange and write on the chat queue to bind them); beyond that each may only read
 # what it consumes and write where it publishes (amq.default: the partition, sync and dead-letter queues).
+# Web also reads the dead-letter queue, and only that one more: the operations console counts dead
+# letters by reason (basic.get from the head, then every one requeued in place; it never acks one).
 names='^(sensor\\..*|monitoring\\.sync\\.queue|ems\\.dead-letter\\.queue|ems\\.notifications|chat\\.notifications\\.queue)$'
 declare -A read=(
-  [web]='^ems\\.notifications$'
+  [web]='^(ems\\.notifications|ems\\.dead-letter\\.queue)$'
   [balancer]='^(sensor\\.data\\.queue|ems\\.notifications)$'
   [monitoring]='^(sensor\\.queue\\.[0-9]+|monitoring\\.sync\\.queue|ems\\.notifications)$'
   [chat]='^(chat\\.notifications\\.queue|ems\\.notifications)$'

@@ -118,10 +118,14 @@ esac
     expect(can("chat", "read", "chat.notifications.queue")).toBe(true);
     expect(can("chat", "read", "sensor.queue.0")).toBe(false);
     for (const reader of ["web", "simulator"]) {
-      for (const queue of ["sensor.data.queue", "sensor.queue.0", "monitoring.sync.queue", "ems.dead-letter.queue", "chat.notifications.queue"]) {
+      for (const queue of ["sensor.data.queue", "sensor.queue.0", "monitoring.sync.queue", "chat.notifications.queue"]) {
         expect(can(reader, "read", queue), `${reader} reads ${queue}`).toBe(false);
       }
     }
+    // The dead-letter queue: web only (the operations console counts it by reason), and that queue only.
+    expect(services.filter((s) => can(s, "read", "ems.dead-letter.queue"))).toEqual(["web"]);
+    expect(can("web", "read", "ems.dead-letter.queue.other")).toBe(false);
+    expect(can("web", "read", "x.ems.dead-letter.queue")).toBe(false);
     // Only monitoring (alerts) and web (sessions ended) publish notifications.
     expect(services.filter((s) => can(s, "write", "ems.notifications")).sort()).toEqual(["monitoring", "web"]);
     // Nobody may declare or delete anything outside EMS's names, nor act on another vhost.

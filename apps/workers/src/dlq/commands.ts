@@ -1,19 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, type QueueNames } from "@ems/contracts/queues";
 import type { PublishOptions } from "@ems/messaging";
-import { replayVerdict, type DeadLetter, type DeadLetterQueue } from "./dead-letters.ts";
+import { ReasonTally, type DeadLetter, type DeadLetterQueue, type ReasonCount } from "@ems/messaging/dead-letters";
+import { replayVerdict } from "./dead-letters.ts";
 
 /** A reason filter: the dead letters whose reason starts with it (all when undefined). */
 const matches = (letter: DeadLetter, reason: string | undefined) => reason === undefined || (letter.reason ?? "").startsWith(reason);
 
-export interface ReasonGroup {
-  reason: string | undefined;
-  count: number;
+export interface ReasonGroup extends ReasonCount {
   /** Of those, how many `replay` would move without --force. */
   replayable: number;
-  sourceQueues: string[];
-  /** Earliest first dead-lettering in the group, where known. */
-  firstDeadLetteredAt: string | undefined;
 }
 
 export interface ListResult {
@@ -29,29 +25,20 @@ export interface ListResult {
 
 /** Reads the whole queue (holding, not removing) and groups the matching dead letters by reason. */
 export async function listDeadLetters(dlq: DeadLetterQueue, names: QueueNames, options: { reason?: string; limit: number }): Promise<ListResult> {
-  const groups = new Map<string | undefined, ReasonGroup & { sources: Set<string> }>();
+  const tally = new ReasonTally();
+  const replayable = new Map<string | undefined, number>();
   const first: DeadLetter[] = [];
   for (let letter = await dlq.next(); letter; letter = await dlq.next()) {
     if (!matches(letter, options.reason)) continue;
-    let group = groups.get(letter.reason);
-    if (!group) {
-      group = { reason: letter.reason, count: 0, replayable: 0, sourceQueues: [], sources: new Set(), firstDeadLetteredAt: undefined };
-      groups.set(letter.reason, group);
-    }
-    group.count++;
-    if (replayVerdict(letter, names).replayable) group.replayable++;
-    if (letter.sourceQueue !== undefined) group.sources.add(letter.sourceQueue);
-    const at = letter.firstDeadLetteredAt;
-    if (at !== undefined && (group.firstDeadLetteredAt === undefined || at < group.firstDeadLetteredAt)) group.firstDeadLetteredAt = at;
+    tally.add(letter);
+    if (replayVerdict(letter, names).replayable) replayable.set(letter.reason, (replayable.get(letter.reason) ?? 0) + 1);
     // Only the shown ones are kept: memory stays bounded however long the queue is.
     if (first.length < options.limit) first.push(letter);
   }
   return {
     total: dlq.total,
     read: dlq.readCount,
-    groups: [...groups.values()]
-      .map(({ sources, ...group }) => ({ ...group, sourceQueues: [...sources].sort() }))
-      .sort((a, b) => b.count - a.count),
+    groups: tally.groups().map((group) => ({ ...group, replayable: replayable.get(group.reason) ?? 0 })),
     first,
   };
 }

@@ -7,7 +7,7 @@ import { DEAD_LETTER_COUNT_HEADER, DEAD_LETTER_FIRST_AT_HEADER, DEAD_LETTER_REAS
 import { Broker } from "@ems/messaging";
 import { QueueProbe, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { findDeadLetter, listDeadLetters, replayDeadLetters, type ReplayOptions } from "./commands.ts";
-import { DeadLetterQueue } from "./dead-letters.ts";
+import { DeadLetterQueue } from "@ems/messaging/dead-letters";
 import { formatShow } from "./format.ts";
 import { peekQueue, produceDeadLetters, type DeadLetterSpec } from "./test-support.ts";
 

@@ -1,6 +1,7 @@
 import type { QueueNames } from "@ems/contracts/queues";
 import type { ListResult, ReplayResult } from "./commands.ts";
-import { replayVerdict, type DeadLetter, type ReplayVerdict } from "./dead-letters.ts";
+import type { DeadLetter } from "@ems/messaging/dead-letters";
+import { replayVerdict, type ReplayVerdict } from "./dead-letters.ts";
 
 const PREVIEW_CHARS = 100;
 

@@ -10,7 +10,7 @@ import { startMonitoring, type RunningMonitoring } from "../monitoring/monitorin
 import { testMonitoringConfig } from "../monitoring/test-support.ts";
 import { QueueProbe, eventually, testEnv, testLogger, uniqueQueuePrefix } from "../shared/testing.ts";
 import { replayDeadLetters } from "./commands.ts";
-import { DeadLetterQueue } from "./dead-letters.ts";
+import { DeadLetterQueue } from "@ems/messaging/dead-letters";
 import { peekQueue, produceDeadLetters } from "./test-support.ts";
 
 /** Replay into the real data plane: balancer and one monitoring replica on the real broker and database. */

@@ -2,7 +2,7 @@ import type { QueueNames } from "@ems/contracts/queues";
 import { Broker, type Logger } from "@ems/messaging";
 import type { DlqCommand } from "./cli.ts";
 import { findDeadLetter, listDeadLetters, replayDeadLetters } from "./commands.ts";
-import { DeadLetterQueue } from "./dead-letters.ts";
+import { DeadLetterQueue } from "@ems/messaging/dead-letters";
 import { formatList, formatReplay, formatShow } from "./format.ts";
 
 export interface DlqContext {
