@@ -16,6 +16,24 @@ export const alertCreatedSchema = z.object({
 });
 export type AlertCreated = z.infer<typeof alertCreatedSchema>;
 
+/**
+ * A device's silence alarm changed: `active` when a device that had reported sent nothing for
+ * `silentAfterMinutes` (raised once), `cleared` when it reports again (or was deleted). Chat pushes it to
+ * `user:{ownerId}` (when the device has an owner) and to the administrators. Same `alarmId` in both.
+ */
+export const deviceSilenceSchema = z.object({
+  alarmId: z.uuid(),
+  deviceId: z.uuid(),
+  ownerId: z.uuid().nullable(),
+  state: z.enum(["active", "cleared"]),
+  /** ISO-8601 UTC: when monitoring last counted a reading of the device before it went silent. */
+  lastReadingAt: z.iso.datetime(),
+  silentAfterMinutes: z.number().int().positive(),
+  raisedAt: z.iso.datetime(),
+  clearedAt: z.iso.datetime().nullable(),
+});
+export type DeviceSilence = z.infer<typeof deviceSilenceSchema>;
+
 /** Latest running total of one device-hour, sent after each committed batch that touched it. */
 export const consumptionUpdatedSchema = z.object({
   deviceId: z.uuid(),

@@ -43,6 +43,8 @@ export const DEAD_LETTER_COUNT_HEADER = "x-ems-dead-letter-count";
 export const NOTIFICATION_ROUTING_KEYS = {
   alertCreated: "alert.created",
   consumptionUpdated: "consumption.updated",
+  /** A device's silence alarm was raised or cleared. */
+  deviceSilence: "device.silence",
   /** web → chat: a user's sessions ended (deleted, role or password changed, signed out). */
   sessionsEnded: "sessions.ended",
 } as const;

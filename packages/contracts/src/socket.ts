@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AlertCreated, ConsumptionUpdated } from "./notifications.ts";
+import type { AlertCreated, ConsumptionUpdated, DeviceSilence } from "./notifications.ts";
 
 /**
  * The Socket.IO protocol between the chat process and the web client: event names (`domain:action`),
@@ -241,6 +241,11 @@ export interface ServerToClientEvents {
   "chat:inbox": (entry: InboxEntry) => void;
   /** To `user:{ownerId}`: one of the user's devices went over its hourly limit (show the red modal). */
   "alert:created": (alert: AlertCreated) => void;
+  /**
+   * To `user:{ownerId}` and to the administrators: a device stopped reporting (`state` "active") or
+   * reported again ("cleared").
+   */
+  "alarm:silence": (alarm: DeviceSilence) => void;
   /** To `user:{ownerId}`: a device's running total for the current hour changed. */
   "consumption:updated": (update: ConsumptionUpdated) => void;
 }

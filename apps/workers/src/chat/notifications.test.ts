@@ -3,7 +3,7 @@ import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker, consoleLogger, declareTopology } from "@ems/messaging";
 import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
-import type { AlertCreated, ConsumptionUpdated } from "@ems/contracts/notifications";
+import type { AlertCreated, ConsumptionUpdated, DeviceSilence } from "@ems/contracts/notifications";
 import { parseNotification } from "./notifications.ts";
 import { startChatServer, type ChatServer } from "./server.ts";
 import {
@@ -38,6 +38,17 @@ const consumptionFor = (ownerId: string): ConsumptionUpdated => ({
   ownerId,
   hourStart: "2026-11-27T10:00:00.000Z",
   total: "1.125",
+});
+
+const silenceOf = (ownerId: string | null): DeviceSilence => ({
+  alarmId: randomUUID(),
+  deviceId: randomUUID(),
+  ownerId,
+  state: "active",
+  lastReadingAt: "2026-11-27T09:50:00.000Z",
+  silentAfterMinutes: 30,
+  raisedAt: "2026-11-27T10:20:31.000Z",
+  clearedAt: null,
 });
 
 beforeAll(async () => {
@@ -82,6 +93,38 @@ describe("notifications from monitoring", () => {
     closeAll(ownerSocket, bystander, admin);
   });
 
+  it("pushes a silence alarm to its owner's sockets and to the administrators, once each, and to nobody else", async () => {
+    const owner = testUser("client");
+    const ownerSocket = await connectClient(server.port, owner);
+    const admin = await connectClient(server.port, testUser("admin"));
+    // An administrator who owns the device is in both rooms.
+    const adminOwner = testUser("admin");
+    const adminOwnerSocket = await connectClient(server.port, adminOwner);
+    const bystander = await connectClient(server.port, testUser("client"));
+    const [ownerSaw, adminSaw, adminOwnerSaw, bystanderSaw] = [recordEvents(ownerSocket), recordEvents(admin), recordEvents(adminOwnerSocket), recordEvents(bystander)];
+
+    const raised = silenceOf(owner.id);
+    const [toOwner, toAdmin] = [nextEvent(ownerSocket, "alarm:silence"), nextEvent(admin, "alarm:silence")];
+    await publish(NOTIFICATION_ROUTING_KEYS.deviceSilence, raised);
+    expect(await toOwner).toEqual(raised);
+    expect(await toAdmin).toEqual(raised);
+
+    // Cleared, of a device without an owner: the administrators only.
+    const cleared: DeviceSilence = { ...silenceOf(null), state: "cleared", clearedAt: "2026-11-27T11:02:00.000Z" };
+    const clearedToAdmin = nextEvent(admin, "alarm:silence", (alarm) => alarm.alarmId === cleared.alarmId);
+    await publish(NOTIFICATION_ROUTING_KEYS.deviceSilence, cleared);
+    expect(await clearedToAdmin).toEqual(cleared);
+
+    const ownedByAdmin = silenceOf(adminOwner.id);
+    await publish(NOTIFICATION_ROUTING_KEYS.deviceSilence, ownedByAdmin);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ownerSaw.get("alarm:silence")).toEqual([raised]);
+    expect(adminSaw.get("alarm:silence")).toEqual([raised, cleared, ownedByAdmin]);
+    expect(adminOwnerSaw.get("alarm:silence")).toEqual([raised, cleared, ownedByAdmin]);
+    expect([...bystanderSaw.keys()]).toEqual([]);
+    closeAll(ownerSocket, admin, adminOwnerSocket, bystander);
+  });
+
   it("disconnects every socket of a user whose sessions ended, and nobody else's", async () => {
     const admin = testUser("admin");
     const [tab1, tab2] = [await connectClient(server.port, admin), await connectClient(server.port, admin)];
@@ -97,19 +140,24 @@ describe("notifications from monitoring", () => {
   it("dead-letters malformed notifications with the reason, and keeps consuming", async () => {
     await publish(NOTIFICATION_ROUTING_KEYS.alertCreated, "{not json");
     await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, { ...consumptionFor(randomUUID()), ownerId: "nobody" });
+    await publish(NOTIFICATION_ROUTING_KEYS.deviceSilence, { ...silenceOf(randomUUID()), state: "silent" });
 
     const connection = await amqp.connect(config.rabbitmq.url);
     try {
       const channel = await connection.createChannel();
       const reasons: unknown[] = [];
-      for (let attempt = 0; attempt < 50 && reasons.length < 2; attempt++) {
+      for (let attempt = 0; attempt < 50 && reasons.length < 3; attempt++) {
         const message = await channel.get(names.deadLetter, { noAck: true });
         if (message) {
           expect(message.properties.headers?.[DEAD_LETTER_SOURCE_HEADER]).toBe(names.chatNotifications);
           reasons.push(message.properties.headers?.[DEAD_LETTER_REASON_HEADER]);
         } else await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(reasons).toEqual(["malformed JSON", expect.stringMatching(/^invalid consumption\.updated: ownerId/)]);
+      expect(reasons).toEqual([
+        "malformed JSON",
+        expect.stringMatching(/^invalid consumption\.updated: ownerId/),
+        expect.stringMatching(/^invalid device\.silence: state/),
+      ]);
     } finally {
       await connection.close();
     }
@@ -132,6 +180,8 @@ describe("parseNotification", () => {
     expect(parseNotification("alert.created", body(alert))).toEqual({ ok: true, event: "alert:created", payload: alert });
     const update = consumptionFor(randomUUID());
     expect(parseNotification("consumption.updated", body(update))).toEqual({ ok: true, event: "consumption:updated", payload: update });
+    const alarm = silenceOf(null);
+    expect(parseNotification("device.silence", body(alarm))).toEqual({ ok: true, event: "alarm:silence", payload: alarm });
   });
 
   it("gives a reason for every way a notification can be wrong", () => {

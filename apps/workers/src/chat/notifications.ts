@@ -3,18 +3,21 @@ import { NOTIFICATION_ROUTING_KEYS, type QueueNames } from "@ems/contracts/queue
 import {
   alertCreatedSchema,
   consumptionUpdatedSchema,
+  deviceSilenceSchema,
   sessionsEndedSchema,
   type AlertCreated,
   type ConsumptionUpdated,
+  type DeviceSilence,
   type SessionsEnded,
 } from "@ems/contracts/notifications";
-import { userRoom } from "@ems/contracts/socket";
+import { ADMINS_ROOM, userRoom } from "@ems/contracts/socket";
 import type { SessionFloors } from "./session-floors.ts";
 import type { ChatIo } from "./types.ts";
 
 export type Notification =
   | { event: "alert:created"; payload: AlertCreated }
   | { event: "consumption:updated"; payload: ConsumptionUpdated }
+  | { event: "alarm:silence"; payload: DeviceSilence }
   /** Not pushed to the browser: the user's sockets are disconnected (see consumeNotifications). */
   | { event: "sessions:ended"; payload: SessionsEnded };
 
@@ -24,6 +27,7 @@ export type NotificationParseResult = ({ ok: true } & Notification) | { ok: fals
 const ROUTES = {
   [NOTIFICATION_ROUTING_KEYS.alertCreated]: { event: "alert:created", schema: alertCreatedSchema },
   [NOTIFICATION_ROUTING_KEYS.consumptionUpdated]: { event: "consumption:updated", schema: consumptionUpdatedSchema },
+  [NOTIFICATION_ROUTING_KEYS.deviceSilence]: { event: "alarm:silence", schema: deviceSilenceSchema },
   [NOTIFICATION_ROUTING_KEYS.sessionsEnded]: { event: "sessions:ended", schema: sessionsEndedSchema },
 } as const;
 
@@ -47,10 +51,11 @@ export function parseNotification(routingKey: string, body: Buffer): Notificatio
 }
 
 /**
- * Consumes `chat.notifications.queue` (bound to the notifications exchange for alert.created,
- * consumption.updated and sessions.ended) and pushes each notification to its owner's room. Chat processes are competing
- * consumers of the queue; the Socket.IO adapter delivers to the owner on whichever process holds their
- * sockets. The push is live-only: an alert missed while offline is shown from the alert history.
+ * Consumes `chat.notifications.queue` (bound to the notifications exchange for every routing key of
+ * NOTIFICATION_ROUTING_KEYS) and pushes each notification to its owner's room — a silence alarm to the
+ * administrators too. Chat processes are competing consumers of the queue; the Socket.IO adapter delivers
+ * to the owner on whichever process holds their sockets. The push is live-only: an alert missed while
+ * offline is shown from the alert history.
  */
 export async function consumeNotifications(
   broker: Broker,
@@ -86,6 +91,10 @@ export async function consumeNotifications(
       // (meanwhile the handshake, unable to read the floors, refuses every token).
       if (notRecorded) throw notRecorded;
       log.info(`sessions of ${userId} ended (${reason}): older tokens void, sockets disconnected`);
+    } else if (result.event === "alarm:silence") {
+      const { ownerId } = result.payload;
+      // One emit to both rooms: a socket in both (an administrator who owns the device) gets it once.
+      io.to(ownerId === null ? ADMINS_ROOM : [userRoom(ownerId), ADMINS_ROOM]).emit("alarm:silence", result.payload);
     } else {
       const room = io.to(userRoom(result.payload.ownerId));
       if (result.event === "alert:created") room.emit("alert:created", result.payload);

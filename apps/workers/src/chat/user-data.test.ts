@@ -54,6 +54,10 @@ beforeAll(async () => {
   ]);
   await seed(alice.id, aliceGarage, [[`${DAY}T12:00:00Z`, 0.5]]);
   await seed(bob.id, bobHeater, [[`${DAY}T12:00:00Z`, 7.125]]);
+  // The garage stopped reporting twice: once it came back, then it is still silent.
+  const silence = "INSERT INTO alerts (device_id, owner_id, kind, last_reading_at, created_at, cleared_at) VALUES ($1, $2, 'device_silent', $3, $4, $5)";
+  await monitoring.query(silence, [aliceGarage.id, alice.id, "2020-02-05T00:00:00Z", "2020-02-05T00:40:00Z", "2020-02-05T09:15:00Z"]);
+  await monitoring.query(silence, [aliceGarage.id, alice.id, "2020-02-05T23:50:00Z", "2020-02-06T00:30:00Z", null]);
 });
 
 afterAll(async () => {
@@ -126,10 +130,14 @@ describe("the AI's tools on the asking user's own data", () => {
         { id: aliceKitchen.id, name: "Alice kitchen", description: null, address: null, maxHourlyKwh: 1 },
       ],
     });
+    const kitchen = { deviceId: aliceKitchen.id, deviceName: "Alice kitchen", state: "cleared", raisedAt: expect.any(String) as unknown, acknowledged: false };
+    const garage = { kind: "device_silent", deviceId: aliceGarage.id, deviceName: "Alice garage", acknowledged: false };
     expect(alerts).toEqual({
       alerts: [
-        { deviceId: aliceKitchen.id, deviceName: "Alice kitchen", hourStart: "2020-02-04T00:00:00.000Z", totalKwh: 9, limitKwh: 1, acknowledged: false },
-        { deviceId: aliceKitchen.id, deviceName: "Alice kitchen", hourStart: `${DAY}T19:00:00.000Z`, totalKwh: 1.25, limitKwh: 1, acknowledged: false },
+        { kind: "over_consumption", ...kitchen, hourStart: "2020-02-04T00:00:00.000Z", totalKwh: 9, limitKwh: 1 },
+        { kind: "over_consumption", ...kitchen, hourStart: `${DAY}T19:00:00.000Z`, totalKwh: 1.25, limitKwh: 1 },
+        { ...garage, state: "active", raisedAt: "2020-02-06T00:30:00.000Z", lastReadingAt: "2020-02-05T23:50:00.000Z", clearedAt: null },
+        { ...garage, state: "cleared", raisedAt: "2020-02-05T00:40:00.000Z", lastReadingAt: "2020-02-05T00:00:00.000Z", clearedAt: "2020-02-05T09:15:00.000Z" },
       ],
     });
     closeAll(socket);

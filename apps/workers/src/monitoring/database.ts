@@ -54,3 +54,19 @@ export function isDataError(error: unknown): error is pg.DatabaseError {
   if (!(error instanceof pg.DatabaseError) || typeof error.code !== "string") return false;
   return error.code.startsWith("22") || (error.code === "23514" && error.message.startsWith("no partition of relation"));
 }
+
+/** Runs `work` in one transaction on a connection of `pool`: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    client.release();
+    return result;
+  } catch (error) {
+    // Closing the session rolls the transaction back (and it may be the connection that failed).
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}

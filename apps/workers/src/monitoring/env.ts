@@ -1,6 +1,7 @@
 /* eslint-disable no-restricted-properties -- the one module that reads the monitoring process's environment */
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
+import { fleetEnvSchema } from "@ems/contracts/fleet";
 import { withSecretFiles } from "@ems/config/secrets";
 import { databaseUrls } from "@ems/db/env";
 import type { Logger } from "@ems/messaging";
@@ -8,6 +9,7 @@ import { sharedEnvSchema } from "../shared/env.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS } from "./held-readings.ts";
 import type { MonitoringConfig } from "./monitoring.ts";
 import { DEFAULT_RETENTION_DAYS } from "./retention.ts";
+import { DEFAULT_SILENCE_SWEEP_INTERVAL_MS } from "./silence/sweep.ts";
 
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -18,6 +20,8 @@ const count = (min: number, max: number, fallback: number) => z.coerce.number().
 export const monitoringEnv = createEnv({
   server: {
     ...sharedEnvSchema,
+    /** FLEET_SILENT_AFTER_MINUTES: when the "device silent" alarm is raised (shared with the web's console). */
+    ...fleetEnvSchema,
     /** Pins the replica to this one partition (tests, benchmarks); `--partition i` does the same. Unset: elastic. */
     PARTITION_INDEX: z.coerce.number().int().min(0).optional(),
     /** Swarm's {{.Task.Slot}} (1-based): an elastic replica claims partition slot - 1 first, if it is free. */
@@ -52,6 +56,8 @@ export const monitoringEnv = createEnv({
     MONITORING_HOLD_MAX_READINGS: count(0, 100_000_000, DEFAULT_HOLD_MAX_READINGS),
     /** How often held readings are looked at (counted once their device is known; expired after the grace). */
     MONITORING_HELD_SWEEP_INTERVAL_MS: count(100, 3_600_000, DEFAULT_HELD_SWEEP_INTERVAL_MS),
+    /** How often devices are looked at for "device silent" alarms to raise or clear (one replica at a time). */
+    MONITORING_SILENCE_SWEEP_INTERVAL_MS: count(100, 3_600_000, DEFAULT_SILENCE_SWEEP_INTERVAL_MS),
   },
   runtimeEnv: withSecretFiles(process.env, ["RABBITMQ_URL"]),
   emptyStringAsUndefined: true,
@@ -84,6 +90,8 @@ export function monitoringConfigFromEnv(replica: { partitionIndex: number | unde
     holdGraceMs: env.MONITORING_HOLD_GRACE_MS,
     holdMaxReadings: env.MONITORING_HOLD_MAX_READINGS,
     heldSweepIntervalMs: env.MONITORING_HELD_SWEEP_INTERVAL_MS,
+    silentAfterMinutes: env.FLEET_SILENT_AFTER_MINUTES,
+    silenceSweepIntervalMs: env.MONITORING_SILENCE_SWEEP_INTERVAL_MS,
     stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
     statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
   };

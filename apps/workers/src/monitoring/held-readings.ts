@@ -8,6 +8,7 @@ import {
 } from "@ems/contracts/queues";
 import type { Broker, Logger } from "@ems/messaging";
 import type pg from "pg";
+import { inTransaction } from "./database.ts";
 import { ingestReadings, type IngestResult, type ReadingOutcome } from "./ingest.ts";
 import { oldestAcceptedReading } from "./retention.ts";
 
@@ -109,7 +110,7 @@ export class HeldReadings {
   async release(deviceIds?: readonly string[]): Promise<void> {
     const { retentionDays } = this.options;
     for (;;) {
-      const taken = await this.inTransaction(async (client) => {
+      const taken = await inTransaction(this.options.pool, async (client) => {
         const { rows } = await client.query<HeldRow>(
           `WITH chunk AS (
              SELECT p.device_id, p.reading_at FROM pending_readings p JOIN devices d USING (device_id)
@@ -143,7 +144,7 @@ export class HeldReadings {
   async expire(): Promise<void> {
     const reason = `unknown device: no sync event within ${formatDuration(this.options.graceMs)}`;
     for (;;) {
-      const expired = await this.inTransaction(async (client) => {
+      const expired = await inTransaction(this.options.pool, async (client) => {
         const { rows } = await client.query<HeldRow>(
           `WITH chunk AS (
              SELECT device_id, reading_at FROM pending_readings p
@@ -182,21 +183,6 @@ export class HeldReadings {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
-  }
-
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.options.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      client.release();
-      return result;
-    } catch (error) {
-      // Closing the session rolls the transaction back (and it may be the connection that failed).
-      client.release(error instanceof Error ? error : true);
-      throw error;
-    }
   }
 }
 

@@ -14,6 +14,7 @@ import { parseReadingMessage } from "./reading-messages.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
 import { DEFAULT_RETENTION_DAYS, oldestAcceptedReading, startReadingPartitionMaintenance } from "./retention.ts";
+import { DEFAULT_SILENCE_SWEEP_INTERVAL_MS, DEFAULT_SILENT_AFTER_MINUTES, SilenceSweep } from "./silence/sweep.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
 
 /** How an elastic replica claims, takes over and releases partitions (README: "Elastic partitions"). */
@@ -69,6 +70,10 @@ export interface MonitoringConfig {
   holdMaxReadings?: number;
   /** How often held readings are swept: counted if their device is known by now, expired after the grace (default 10 s). */
   heldSweepIntervalMs?: number;
+  /** FLEET_SILENT_AFTER_MINUTES: a device that had reported and was counted nothing for longer is silent (default 30). */
+  silentAfterMinutes?: number;
+  /** How often "device silent" alarms are raised and cleared, by one replica at a time (default 30 s). */
+  silenceSweepIntervalMs?: number;
   /** Messages in hand and none settled for this long: unhealthy (default 60 s; see ProgressWatch). */
   stallTimeoutMs?: number;
   /** How often throughput counts are logged; 0 turns the log off. */
@@ -103,7 +108,8 @@ type ReadingResult = { outcome: ReadingOutcome } | { outcome: "rejected"; reason
 
 /**
  * A monitoring replica: adds the readings of its partition(s) to hourly totals exactly once, raises
- * over-limit alerts, keeps the device copy in sync, and notifies chat (see Notifier).
+ * over-limit alerts, raises and clears "device silent" alarms (see SilenceSweep), keeps the device copy
+ * in sync, and notifies chat (see Notifier).
  *
  * Elastic (the default): claims partitions through PartitionManager, one RabbitMQ connection per
  * partition queue it consumes (so one can be given up alone) and one for monitoring.sync.queue, whose
@@ -315,6 +321,14 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   manager?.start();
   await held.recount().catch((error: unknown) => log.warn(`held readings not counted yet (the next sweep will): ${String(error)}`));
   held.start();
+  const silence = new SilenceSweep({
+    pool,
+    silentAfterMinutes: config.silentAfterMinutes ?? DEFAULT_SILENT_AFTER_MINUTES,
+    sweepIntervalMs: config.silenceSweepIntervalMs ?? DEFAULT_SILENCE_SWEEP_INTERVAL_MS,
+    onChanged: (alarms) => notifier.notifySilence(alarms),
+    log,
+  });
+  silence.start();
 
   const stopStatsLog = config.statsIntervalMs > 0 ? logCountsPeriodically(counts, config.statsIntervalMs, log) : () => {};
 
@@ -333,6 +347,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       await manager?.stop();
       await stats?.close();
       await held.stop();
+      await silence.stop();
       await notifier.close();
       await publisher.close();
       await pool.end();

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { DeviceSilence } from "@ems/contracts/notifications";
 import { NOTIFICATION_ROUTING_KEYS } from "@ems/contracts/queues";
 import { testLogger } from "../shared/testing.ts";
 import type { HourTotal } from "./ingest.ts";
@@ -76,6 +77,46 @@ describe("Notifier", () => {
     notifier.notify([total(currentHour, "0.1")]);
     await notifier.close();
     expect(broker.sent.map((m) => m.routingKey)).toEqual([NOTIFICATION_ROUTING_KEYS.consumptionUpdated]);
+  });
+
+  it("publishes silence alarms at once, with or without an owner, and retries them like alerts", async () => {
+    const broker = recordingBroker();
+    const notifier = new Notifier(broker, { exchange: "x", consumptionIntervalMs: 60_000, log: testLogger });
+    const raised: DeviceSilence = {
+      alarmId: "3e1f2a9c-5d4b-4e8f-9a7c-1b2d3e4f5a6b",
+      deviceId: DEVICE,
+      ownerId: OWNER,
+      state: "active",
+      lastReadingAt: new Date(NOW - 40 * 60_000).toISOString(),
+      silentAfterMinutes: 30,
+      raisedAt: new Date(NOW).toISOString(),
+      clearedAt: null,
+    };
+    const cleared: DeviceSilence = { ...raised, ownerId: null, state: "cleared", clearedAt: new Date(NOW + 60_000).toISOString() };
+    notifier.notifySilence([raised, cleared]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(broker.sent).toEqual([
+      { routingKey: NOTIFICATION_ROUTING_KEYS.deviceSilence, body: raised },
+      { routingKey: NOTIFICATION_ROUTING_KEYS.deviceSilence, body: cleared },
+    ]);
+    await notifier.close();
+
+    let attempts = 0;
+    const errors: string[] = [];
+    const failing = new Notifier(
+      {
+        publish: () => {
+          attempts++;
+          return Promise.reject(new Error("not connected"));
+        },
+      },
+      { exchange: "x", consumptionIntervalMs: 0, alertAttempts: 2, retryDelayMs: 10, log: { ...testLogger, error: (m) => errors.push(m) } },
+    );
+    failing.notifySilence([raised]);
+    await vi.advanceTimersByTimeAsync(100);
+    await failing.close();
+    expect(attempts).toBe(2);
+    expect(errors).toEqual([`silence alarm ${raised.alarmId} (active) stored but not pushed after 2 attempts: Error: not connected`]);
   });
 
   it("retries an alert whose publish fails, then gives up with an error log", async () => {

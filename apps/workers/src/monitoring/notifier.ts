@@ -1,5 +1,5 @@
 import { NOTIFICATION_ROUTING_KEYS } from "@ems/contracts/queues";
-import type { AlertCreated, ConsumptionUpdated } from "@ems/contracts/notifications";
+import type { AlertCreated, ConsumptionUpdated, DeviceSilence } from "@ems/contracts/notifications";
 import type { Broker, Logger } from "@ems/messaging";
 import { hourStart as hourStartOf } from "@ems/contracts/measurement";
 import type { HourTotal } from "./ingest.ts";
@@ -21,18 +21,21 @@ export interface NotifierOptions {
    */
   consumptionIntervalMs: number;
   log: Logger;
-  /** Attempts for an alert publish before giving up (the alert stays stored and visible in history). */
+  /** Attempts for an alert or alarm publish before giving up (the row stays stored and visible in history). */
   alertAttempts?: number;
   retryDelayMs?: number;
 }
 
 /**
- * Publishes monitoring → chat notifications on the notifications topic exchange, for devices that
- * have an owner: `alert.created` at once (retried), `consumption.updated` for live hours, coalesced.
+ * Publishes monitoring → chat notifications on the notifications topic exchange: for devices that have
+ * an owner, `alert.created` at once (retried) and `consumption.updated` for live hours, coalesced; for
+ * every device (the administrators get them too), `device.silence` when its silence alarm was raised or
+ * cleared, at once (retried).
  *
- * Notifications are sent after the readings' transaction committed and their messages were acked, so
- * they are at-most-once: if the process dies in between, the stored alert is still shown in the alert
- * history but is not pushed. A redelivered reading never produces a second alert (the alert row exists).
+ * Notifications are sent after the transaction that stored them committed (for readings, after their
+ * messages were acked), so they are at-most-once: if the process dies in between, the stored alert is
+ * still shown in the alert history but is not pushed. A redelivered reading never produces a second
+ * alert (the alert row exists), nor a second sweep a second alarm.
  */
 export class Notifier {
   private readonly pendingConsumption = new Map<string, ConsumptionUpdated>();
@@ -65,13 +68,20 @@ export class Notifier {
           limit: total.limitKwh,
           createdAt: total.alert.createdAt.toISOString(),
         };
-        this.track(this.publishAlert(alert));
+        this.track(this.publishRetried(NOTIFICATION_ROUTING_KEYS.alertCreated, alert, `alert ${alert.alertId}`));
       }
       if (total.hourStart.getTime() < oldestLiveHour) continue;
       const update: ConsumptionUpdated = { deviceId: total.deviceId, ownerId: total.ownerId, hourStart, total: total.totalKwh };
       this.pendingConsumption.set(`${total.deviceId}@${hourStart}`, update);
     }
     if (this.options.consumptionIntervalMs === 0) this.publishPendingConsumption();
+  }
+
+  /** Queues the pushes of silence alarms a sweep raised or cleared. */
+  notifySilence(alarms: readonly DeviceSilence[]): void {
+    for (const alarm of alarms) {
+      this.track(this.publishRetried(NOTIFICATION_ROUTING_KEYS.deviceSilence, alarm, `silence alarm ${alarm.alarmId} (${alarm.state})`));
+    }
   }
 
   /** Sends what is pending and waits for every publish to settle; then stops the interval. */
@@ -92,15 +102,16 @@ export class Notifier {
     this.pendingConsumption.clear();
   }
 
-  private async publishAlert(alert: AlertCreated): Promise<void> {
+  /** Publishes a notification of a stored row (`what`, for the log), retrying with a growing delay. */
+  private async publishRetried(routingKey: string, body: AlertCreated | DeviceSilence, what: string): Promise<void> {
     const attempts = this.options.alertAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.publish(NOTIFICATION_ROUTING_KEYS.alertCreated, alert);
+        await this.publish(routingKey, body);
         return;
       } catch (error) {
         if (attempt >= attempts) {
-          this.options.log.error(`alert ${alert.alertId} stored but not pushed after ${attempts} attempts: ${String(error)}`);
+          this.options.log.error(`${what} stored but not pushed after ${attempts} attempts: ${String(error)}`);
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, (this.options.retryDelayMs ?? 1_000) * attempt));
@@ -108,7 +119,7 @@ export class Notifier {
     }
   }
 
-  private publish(routingKey: string, body: AlertCreated | ConsumptionUpdated): Promise<void> {
+  private publish(routingKey: string, body: AlertCreated | ConsumptionUpdated | DeviceSilence): Promise<void> {
     return this.broker.publish(this.options.exchange, routingKey, JSON.stringify(body));
   }
 

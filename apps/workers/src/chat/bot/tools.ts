@@ -68,7 +68,10 @@ export const USER_DATA_TOOLS: ChatCompletionFunctionTool[] = [
     type: "function",
     function: {
       name: "get_my_alerts",
-      description: "The user's latest over-consumption alerts, newest first: device, hour (UTC), kWh in that hour, the limit, acknowledged or not.",
+      description:
+        "The user's latest alarms, newest first, each active or cleared, acknowledged or not, with when it was raised (UTC). " +
+        "kind over_consumption: a device went over its limit in a clock hour (hour, kWh in that hour, the limit; cleared when the hour ends). " +
+        "kind device_silent: a device stopped reporting (lastReadingAt: its last reading before; clearedAt: when it reported again).",
       parameters: objectSchema({ limit: { type: "integer", description: `How many, 1-${MAX_ALERTS} (default 10).` } }),
     },
   },

@@ -34,14 +34,38 @@ export interface PeriodConsumption {
   days?: { day: string; kwh: number }[];
 }
 
-export interface OwnedAlert {
+interface AlarmBase {
   deviceId: string;
   deviceName: string | null;
+  /** Active: the hour over the limit is still running, or the device is still silent. */
+  state: "active" | "cleared";
+  /** When it was raised (ISO-8601 UTC). */
+  raisedAt: string;
+  acknowledged: boolean;
+}
+
+/** A device went over its limit in `hourStart`'s clock hour (cleared when the hour ends). */
+export interface OverConsumptionAlarm extends AlarmBase {
+  kind: "over_consumption";
   hourStart: string;
   totalKwh: number;
   limitKwh: number;
-  acknowledged: boolean;
 }
+
+/** A device stopped reporting after `lastReadingAt`; cleared (`clearedAt`) when it reported again or was deleted. */
+export interface DeviceSilentAlarm extends AlarmBase {
+  kind: "device_silent";
+  lastReadingAt: string;
+  clearedAt: string | null;
+}
+
+export type OwnedAlert = OverConsumptionAlarm | DeviceSilentAlarm;
+
+/** An alerts row: the alarm-lifecycle migration's CHECK sets exactly the columns of its kind. */
+type AlertRow = { device_id: string; created_at: Date; active: boolean; acknowledged: boolean } & (
+  | { kind: "over_consumption"; hour_start: Date; total_kwh: number; limit_kwh: number }
+  | { kind: "device_silent"; last_reading_at: Date; cleared_at: Date | null }
+);
 
 const STATEMENT_TIMEOUT_MS = 2_000;
 const POOL_SIZE = 3;
@@ -113,25 +137,30 @@ export class UserDataReader {
     };
   }
 
-  /** The owner's latest over-consumption alerts, newest first. */
+  /** The owner's latest alarms of every kind (over-consumption, device silent), newest first. */
   async alerts(ownerId: string, limit: number): Promise<OwnedAlert[]> {
     const [owned, { rows }] = await Promise.all([
       this.devices(ownerId),
-      this.monitoring.query<{ device_id: string; hour_start: Date; total_kwh: number; limit_kwh: number; acknowledged: boolean }>(
-        `SELECT device_id, hour_start, total_kwh::float8 AS total_kwh, limit_kwh::float8 AS limit_kwh, acknowledged_at IS NOT NULL AS acknowledged
+      this.monitoring.query<AlertRow>(
+        `SELECT device_id, kind, hour_start, total_kwh::float8 AS total_kwh, limit_kwh::float8 AS limit_kwh, last_reading_at,
+                created_at, cleared_at, (cleared_at IS NULL OR cleared_at > now()) AS active, acknowledged_at IS NOT NULL AS acknowledged
            FROM alerts WHERE owner_id = $1 ORDER BY created_at DESC LIMIT $2`,
         [ownerId, limit],
       ),
     ]);
     const names = new Map(owned.map((device) => [device.id, device.name]));
-    return rows.map((row) => ({
-      deviceId: row.device_id,
-      deviceName: names.get(row.device_id) ?? null,
-      hourStart: row.hour_start.toISOString(),
-      totalKwh: round(row.total_kwh),
-      limitKwh: row.limit_kwh,
-      acknowledged: row.acknowledged,
-    }));
+    return rows.map((row): OwnedAlert => {
+      const base: AlarmBase = {
+        deviceId: row.device_id,
+        deviceName: names.get(row.device_id) ?? null,
+        state: row.active ? "active" : "cleared",
+        raisedAt: row.created_at.toISOString(),
+        acknowledged: row.acknowledged,
+      };
+      return row.kind === "device_silent"
+        ? { kind: row.kind, ...base, lastReadingAt: row.last_reading_at.toISOString(), clearedAt: row.cleared_at?.toISOString() ?? null }
+        : { kind: row.kind, ...base, hourStart: row.hour_start.toISOString(), totalKwh: round(row.total_kwh), limitKwh: row.limit_kwh };
+    });
   }
 
   async close(): Promise<void> {
