@@ -82,8 +82,7 @@ async function main() {
     const { createAccount } = await import("../src/server/domain/users.ts");
     const { authenticate } = await import("../src/server/domain/auth.ts");
     const { bucketTotalsQuery, consumptionForDay, deviceConsumptionOverPeriod, userConsumptionOverPeriod } = await import("../src/server/domain/monitoring.ts");
-    const { devicePeriodInputSchema, previousPeriod, userPeriodInputSchema } = await import("../src/lib/consumption-periods.ts");
-    const { startOfLocalDay } = await import("../src/lib/local-day.ts");
+    const { devicePeriodInputSchema, periodBuckets, previousPeriod, userPeriodInputSchema } = await import("../src/lib/consumption-periods.ts");
 
     const password = "benchmark-password";
     const owner = await createAccount({ username: "bench-owner", password, name: "Bench Owner", role: "client" });
@@ -153,8 +152,9 @@ async function main() {
 
     // The plan of the client's year, exactly as the domain function sends it.
     const period = yearOf("Europe/Bucharest");
-    const range = { start: startOfLocalDay(previousPeriod(period.from, period.to).from, period.tz), end: startOfLocalDay(period.to, period.tz) };
-    const planQuery = bucketTotalsQuery(clientDeviceIds, range, "day", period.tz);
+    const before = previousPeriod(period.from, period.to);
+    const buckets = [...periodBuckets(before.from, before.to, "day", period.tz), ...periodBuckets(period.from, period.to, "day", period.tz)];
+    const planQuery = bucketTotalsQuery(clientDeviceIds, buckets, buckets.at(-1)?.end ?? 0);
     const [, planLines] = await monitoringDb.$transaction([
       monitoringDb.$executeRaw`SET LOCAL jit = off`,
       monitoringDb.$queryRaw<{ "QUERY PLAN": string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${planQuery}`,

@@ -4,6 +4,7 @@ import { createEnv } from "@t3-oss/env-nextjs";
 import { z } from "zod";
 import { authSecretSchema, socketTokenPrivateKeySchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
+import { fleetEnvSchema } from "@ems/contracts/fleet";
 import { passwordSchema, usernameSchema } from "~/lib/schemas.ts";
 
 /**
@@ -64,8 +65,7 @@ export const env = createEnv({
     /** On SIGTERM, how long to keep serving (readiness 503) before stopping: the gateway's refresh time. */
     SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
     DEMO_DATA: z.stringbool({ truthy: ["1"], falsy: ["0"], error: 'DEMO_DATA must be "1" or "0"' }).default(false),
-    /** The admin console calls a device silent when nothing of it was counted for longer than this. */
-    FLEET_SILENT_AFTER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
+    ...fleetEnvSchema,
   },
   client: {
     /** Where the browser opens the Socket.IO connection; empty means same origin (behind Traefik). */

@@ -62,6 +62,14 @@ export async function seedAlert(deviceId: string, ownerId: string, hourStart: st
   return monitoringDb.alert.create({ data: { deviceId, ownerId, hourStart: new Date(hourStart), totalKwh: "3.2", limitKwh: "1.000" } });
 }
 
+/**
+ * A "device silent" alarm as monitoring's sweep raises it (active: no cleared_at), or one cleared when
+ * the device reported again. At most one active per device (alerts_one_active_silence_idx).
+ */
+export async function seedSilenceAlarm(deviceId: string, ownerId: string | null, lastReadingAt: Date, clearedAt: Date | null = null) {
+  return monitoringDb.alert.create({ data: { kind: "device_silent", deviceId, ownerId, lastReadingAt, clearedAt } });
+}
+
 /** The device's outbox rows, oldest first. */
 export function outboxOf(deviceId: string) {
   return deviceDb.outboxEvent.findMany({ where: { deviceId }, orderBy: { id: "asc" } });

@@ -44,11 +44,29 @@ export function formatDateTime(iso: string | Date): string {
   return dateTimeFormat.format(new Date(iso));
 }
 
+/** "Tue, 12 Mar 2026": the day of an instant on the viewer's clock. */
+export function formatDay(iso: string | Date): string {
+  return dateFormat.format(new Date(iso));
+}
+
+/** "14:00–15:00": the clock hour starting at `hourStart`, on the viewer's clock. */
+export function formatClockHour(hourStart: string | Date): string {
+  const start = new Date(hourStart);
+  return `${timeFormat.format(start)}–${timeFormat.format(new Date(start.getTime() + 3_600_000))}`;
+}
+
 /** "Tue, 12 Mar 2026, 14:00–15:00": the clock hour starting at `hourStart`, on the viewer's clock. */
 export function formatHourRange(hourStart: string | Date): string {
-  const start = new Date(hourStart);
-  const end = new Date(start.getTime() + 3_600_000);
-  return `${dateFormat.format(start)}, ${timeFormat.format(start)}–${timeFormat.format(end)}`;
+  return `${formatDay(hourStart)}, ${formatClockHour(hourStart)}`;
+}
+
+/** "45 min", "3 h 5 min", "2 d 4 h": a length of time, to the minute. */
+export function formatDuration(milliseconds: number): string {
+  const minutes = Math.max(0, Math.floor(milliseconds / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`;
 }
 
 /** The server's own words for a failed call (tRPC errors carry a readable message), or a generic line. */

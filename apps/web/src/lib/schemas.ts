@@ -158,9 +158,23 @@ export const consumptionInputSchema = z.object({
 });
 export type ConsumptionInput = z.infer<typeof consumptionInputSchema>;
 
+/** What an alert (a ThingsBoard-style alarm) is about: a device-hour over the device's limit, or a device that stopped reporting. */
+export const alertKindSchema = z.enum(["over_consumption", "device_silent"], { error: "kind must be over_consumption or device_silent" });
+export type AlertKind = z.infer<typeof alertKindSchema>;
+
+/**
+ * Active until cleared: an over-consumption alert when its hour ends, a silence alarm when the device
+ * reports again. Independent of acknowledgement.
+ */
+export const alertStateSchema = z.enum(["active", "cleared"], { error: "state must be active or cleared" });
+export type AlertState = z.infer<typeof alertStateSchema>;
+
 export const listAlertsInputSchema = z
   .object({
     deviceId: uuidSchema.optional(),
+    /** Only alerts of this kind / in this state; all when absent. */
+    kind: alertKindSchema.optional(),
+    state: alertStateSchema.optional(),
     unacknowledgedOnly: z.boolean().default(false),
     limit: z.number().int().min(1).max(100).default(50),
     /** The last alert id of the previous page. */

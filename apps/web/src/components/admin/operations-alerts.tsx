@@ -2,8 +2,13 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
+import type { AlertKind, AlertState } from "~/lib/schemas.ts";
 import { useTRPC } from "~/trpc/react.tsx";
-import { errorMessage, formatDateTime, formatHourRange, formatKwh } from "../format.ts";
+import type { RouterInputs } from "../api-types.ts";
+import { activeFirst, alertDay, alertLabel, alertSummary } from "../alert-display.ts";
+import { AlertStateBadge } from "../alert-state-badge.tsx";
+import { errorMessage, formatDateTime } from "../format.ts";
+import { useSilenceNotices } from "../realtime/use-silence-notices.ts";
 import { Button } from "../ui/button.tsx";
 import { SelectField } from "../ui/field.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states.tsx";
@@ -11,9 +16,13 @@ import { useToast } from "../ui/toast.tsx";
 import { AdminTable } from "./admin-table.tsx";
 import { OPERATIONS_REFRESH_MS, PanelHeading } from "./operations-panel.tsx";
 
-type AlertState = "all" | "unacknowledged" | "acknowledged";
+type Acknowledgement = NonNullable<Exclude<RouterInputs["operations"]["alerts"], void>["acknowledgement"]>;
 
-/** Alerts of every client, filtered by client, device and state; acknowledged from here. */
+/**
+ * Alerts of both kinds of every client (over the hourly limit, a device gone silent), active first,
+ * filtered by client, device, kind, state and acknowledgement; acknowledged from here. A silence alarm
+ * pushed live refreshes this table and the fleet at once, with a toast.
+ */
 export function AlertsPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -21,11 +30,19 @@ export function AlertsPanel() {
   const headingId = useId();
   const [ownerId, setOwnerId] = useState("");
   const [deviceId, setDeviceId] = useState("");
-  const [state, setState] = useState<AlertState>("unacknowledged");
+  const [kind, setKind] = useState<AlertKind | "all">("all");
+  const [state, setState] = useState<AlertState | "all">("all");
+  const [acknowledgement, setAcknowledgement] = useState<Acknowledgement>("unacknowledged");
   const clients = useQuery(trpc.users.list.queryOptions({ role: "client" }));
   const devices = useQuery(trpc.devices.list.queryOptions());
   const alerts = useQuery({
-    ...trpc.operations.alerts.queryOptions({ ownerId: ownerId || undefined, deviceId: deviceId || undefined, state }),
+    ...trpc.operations.alerts.queryOptions({
+      ownerId: ownerId || undefined,
+      deviceId: deviceId || undefined,
+      kind: kind === "all" ? undefined : kind,
+      state: state === "all" ? undefined : state,
+      acknowledgement,
+    }),
     refetchInterval: OPERATIONS_REFRESH_MS,
   });
   const acknowledge = useMutation(
@@ -34,11 +51,19 @@ export function AlertsPanel() {
       onSettled: () => queryClient.invalidateQueries(trpc.operations.alerts.pathFilter()),
     }),
   );
+  useSilenceNotices(() => {
+    void queryClient.invalidateQueries(trpc.operations.alerts.pathFilter());
+    void queryClient.invalidateQueries(trpc.operations.fleet.pathFilter());
+  });
   const shownDevices = (devices.data ?? []).filter((device) => !ownerId || device.ownerId === ownerId);
+  // What the states were computed against: when the table was fetched.
+  const fetchedAt = new Date(alerts.dataUpdatedAt);
   return (
     <section aria-labelledby={headingId} className="flex flex-col gap-3">
-      <PanelHeading id={headingId} title="Alerts across clients" />
-      <div className="grid gap-3 sm:grid-cols-3">
+      <PanelHeading id={headingId} title="Alerts across clients">
+        An over-limit alert is active until its hour ends; a silence alarm until the device reports again. Acknowledging does not clear either.
+      </PanelHeading>
+      <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
         <SelectField
           label="Client"
           value={ownerId}
@@ -62,7 +87,17 @@ export function AlertsPanel() {
             </option>
           ))}
         </SelectField>
-        <SelectField label="State" value={state} onChange={(event) => setState(event.target.value as AlertState)}>
+        <SelectField label="Kind" value={kind} onChange={(event) => setKind(event.target.value as AlertKind | "all")}>
+          <option value="all">All kinds</option>
+          <option value="over_consumption">Over limit</option>
+          <option value="device_silent">Silent device</option>
+        </SelectField>
+        <SelectField label="State" value={state} onChange={(event) => setState(event.target.value as AlertState | "all")}>
+          <option value="all">Active and cleared</option>
+          <option value="active">Active</option>
+          <option value="cleared">Cleared</option>
+        </SelectField>
+        <SelectField label="Acknowledgement" value={acknowledgement} onChange={(event) => setAcknowledgement(event.target.value as Acknowledgement)}>
           <option value="unacknowledged">Not acknowledged</option>
           <option value="acknowledged">Acknowledged</option>
           <option value="all">All</option>
@@ -76,16 +111,17 @@ export function AlertsPanel() {
         <EmptyState title="No alerts match" />
       ) : (
         alerts.data && (
-          <AdminTable caption="Over-consumption alerts of every client, newest first" headers={["Hour", "Device", "Client", "Consumed / limit", "Raised", "Acknowledged"]}>
-            {alerts.data.items.map((alert) => (
+          <AdminTable caption="Alerts of every client, active first, then newest first" headers={["Alert", "Device", "Client", "State", "Raised", "Acknowledged"]}>
+            {activeFirst(alerts.data.items).map((alert) => (
               <tr key={alert.id}>
-                <th scope="row" className="px-3 py-2 text-left font-medium">
-                  {formatHourRange(alert.hourStart)}
+                <th scope="row" className="px-3 py-2 text-left font-normal">
+                  <span className="block font-medium">{alertSummary(alert, fetchedAt)}</span>{" "}
+                  <span className="block text-xs text-slate-600">{alertDay(alert)}</span>
                 </th>
                 <td className="px-3 py-2">{alert.deviceName ?? <span className="text-slate-600">deleted device</span>}</td>
                 <td className="px-3 py-2">{alert.ownerUsername ?? <span className="text-slate-600">—</span>}</td>
-                <td className="px-3 py-2 tabular-nums">
-                  {formatKwh(alert.totalKwh)} / {formatKwh(alert.limitKwh)}
+                <td className="px-3 py-2">
+                  <AlertStateBadge alert={alert} now={fetchedAt} />
                 </td>
                 <td className="px-3 py-2">{formatDateTime(alert.createdAt)}</td>
                 <td className="px-3 py-2">
@@ -97,7 +133,7 @@ export function AlertsPanel() {
                       variant="secondary"
                       busy={acknowledge.isPending && acknowledge.variables.alertId === alert.id}
                       onClick={() => acknowledge.mutate({ alertId: alert.id })}
-                      aria-label={`Acknowledge the alert of ${alert.deviceName ?? "a deleted device"} for ${formatHourRange(alert.hourStart)}`}
+                      aria-label={`Acknowledge ${alertLabel(alert)}`}
                     >
                       Acknowledge
                     </Button>

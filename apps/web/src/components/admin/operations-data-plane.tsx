@@ -6,11 +6,12 @@ import { useTRPC } from "~/trpc/react.tsx";
 import { errorMessage, formatDateTime } from "../format.ts";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states.tsx";
 import { AdminTable } from "./admin-table.tsx";
+import { DeadLetterReasons } from "./operations-dead-letters.tsx";
 import { OPERATIONS_REFRESH_MS, PanelHeading } from "./operations-panel.tsx";
 
 const count = (value: number | null) => (value === null ? "—" : value.toLocaleString());
 
-/** Partition queues: consumers, depth, the replica holding each, traffic; and the dead-letter queue. */
+/** Partition queues: consumers, depth, the replica holding each, traffic; and the dead letters, by reason. */
 export function DataPlanePanel() {
   const trpc = useTRPC();
   const headingId = useId();
@@ -75,6 +76,7 @@ export function DataPlanePanel() {
           </>
         )
       )}
+      <DeadLetterReasons />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useId, useState } from "react";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "~/server/api/root.ts";
@@ -9,6 +10,7 @@ import { errorMessage, formatDateTime } from "../format.ts";
 import { SelectField } from "../ui/field.tsx";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states.tsx";
 import { AdminTable } from "./admin-table.tsx";
+import { clientConsumptionHref } from "./operations-clients.tsx";
 import { OPERATIONS_REFRESH_MS, PanelHeading } from "./operations-panel.tsx";
 
 type DeviceState = inferRouterOutputs<AppRouter>["operations"]["fleet"]["devices"][number]["state"];
@@ -20,7 +22,7 @@ const STATE_CLASS: Record<DeviceState, string> = {
   never: "bg-slate-200 text-slate-800",
 };
 
-/** Devices reporting or silent (no reading for longer than the server's setting), with counts. */
+/** Devices reporting or silent (no reading for longer than the server's setting), with counts; each owned one links to its owner's chart of it. */
 export function FleetPanel() {
   const trpc = useTRPC();
   const headingId = useId();
@@ -67,7 +69,7 @@ export function FleetPanel() {
       ) : (
         data && (
           <>
-            <AdminTable caption="Devices and when each last reported" headers={["Device", "Owner", "Last reading", "State"]}>
+            <AdminTable caption="Devices and when each last reported" headers={["Device", "Owner", "Last reading", "State", "Consumption"]}>
               {data.devices.map((device) => (
                 <tr key={device.deviceId}>
                   <th scope="row" className="px-3 py-2 text-left font-medium">
@@ -77,6 +79,16 @@ export function FleetPanel() {
                   <td className="px-3 py-2">{device.lastReadingAt ? formatDateTime(device.lastReadingAt) : "—"}</td>
                   <td className="px-3 py-2">
                     <span className={`rounded-full px-2 py-0.5 text-xs font-semibold ${STATE_CLASS[device.state]}`}>{STATE_LABEL[device.state]}</span>
+                  </td>
+                  {/* `relative` on the link: its screen-reader text (absolutely placed) stays inside the table's scrolling frame. */}
+                  <td className="px-3 py-2">
+                    {device.ownerId ? (
+                      <Link href={clientConsumptionHref(device.ownerId, device.deviceId)} className="relative text-emerald-800 underline">
+                        Chart<span className="sr-only"> of {device.name}</span>
+                      </Link>
+                    ) : (
+                      <span className="text-slate-600">no owner</span>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -8,6 +8,10 @@ export const ALL_DEVICES = "all";
 
 interface DeviceListProps {
   devices: Device[];
+  /** The list's name, e.g. "My devices". */
+  label: string;
+  /** The entry for all of them together, e.g. "All my devices". */
+  allLabel: string;
   /** A device id, or ALL_DEVICES. */
   selectedId: string | undefined;
   onSelect: (deviceId: string) => void;
@@ -17,14 +21,14 @@ const ENTRY_CLASSES =
   "flex w-full flex-col gap-1 rounded-lg border px-4 py-3 text-left transition-colors focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700";
 const entryState = (selected: boolean) => (selected ? "border-emerald-600 bg-emerald-50 ring-1 ring-emerald-600" : "border-slate-200 bg-white hover:border-slate-300");
 
-/** The client's devices, and all of them together; choosing one shows its consumption. */
-export function DeviceList({ devices, selectedId, onSelect }: DeviceListProps) {
+/** A client's devices, and all of them together; choosing one shows its consumption. */
+export function DeviceList({ devices, label, allLabel, selectedId, onSelect }: DeviceListProps) {
   return (
-    <ul className="flex flex-col gap-2" aria-label="My devices">
+    <ul className="flex flex-col gap-2" aria-label={label}>
       <li>
         <button type="button" aria-pressed={selectedId === ALL_DEVICES} onClick={() => onSelect(ALL_DEVICES)} className={`${ENTRY_CLASSES} ${entryState(selectedId === ALL_DEVICES)}`}>
           <span className="flex items-baseline justify-between gap-3">
-            <span className="font-medium text-slate-900">All my devices</span>
+            <span className="font-medium break-words text-slate-900">{allLabel}</span>
             <span className="shrink-0 text-xs text-slate-700">
               {devices.length} {devices.length === 1 ? "device" : "devices"}
             </span>

@@ -34,7 +34,8 @@ function fromLive(alert: AlertCreated): PendingAlert {
 export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefined }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const unseen = useQuery(trpc.monitoring.alerts.queryOptions({ unacknowledgedOnly: true, limit: 20 }));
+  // Over-consumption only: a silent meter is told by a toast (use-silence-notices.ts), not by this modal.
+  const unseen = useQuery(trpc.monitoring.alerts.queryOptions({ kind: "over_consumption", unacknowledgedOnly: true, limit: 20 }));
   const [live, setLive] = useState<PendingAlert[]>([]);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const acknowledge = useAcknowledgeAlert();
@@ -44,14 +45,11 @@ export function OverConsumptionAlerts({ devices }: { devices: Device[] | undefin
     void queryClient.invalidateQueries(trpc.monitoring.alerts.pathFilter());
   });
 
-  const fromHistory: PendingAlert[] = (unseen.data?.items ?? []).map((alert) => ({
-    id: alert.id,
-    deviceId: alert.deviceId,
-    deviceName: alert.deviceName,
-    hourStart: alert.hourStart.toISOString(),
-    totalKwh: alert.totalKwh,
-    limitKwh: alert.limitKwh,
-  }));
+  const fromHistory: PendingAlert[] = (unseen.data?.items ?? []).flatMap((alert) =>
+    alert.kind === "over_consumption"
+      ? [{ id: alert.id, deviceId: alert.deviceId, deviceName: alert.deviceName, hourStart: alert.hourStart.toISOString(), totalKwh: alert.totalKwh, limitKwh: alert.limitKwh }]
+      : [],
+  );
   // Oldest first, so they are read in the order they happened; live ones may not be in the history yet.
   const queue = [...fromHistory.toReversed(), ...live.filter((a) => !fromHistory.some((h) => h.id === a.id))].filter((a) => !hidden.has(a.id));
   const current = queue[0];

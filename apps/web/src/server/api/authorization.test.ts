@@ -120,6 +120,7 @@ const procedureCases: ProcedureCase[] = [
     expected: adminOnly,
   },
   { procedure: "operations.dataPlane", call: (api) => api.operations.dataPlane(), expected: adminOnly },
+  { procedure: "operations.deadLetterReasons", call: (api) => api.operations.deadLetterReasons(), expected: adminOnly },
 ];
 
 async function outcomeOf(promise: Promise<unknown>): Promise<string> {

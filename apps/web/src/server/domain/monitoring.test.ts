@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { monitoringDb } from "@ems/db/monitoring";
 import { devicePeriodInputSchema, userPeriodInputSchema, type PeriodConsumption } from "~/lib/consumption-periods.ts";
-import { createCast, createTestDevice, createTestUser, seedMonitoring, type Cast } from "../../../test/fixtures.ts";
+import { listAlertsInputSchema } from "~/lib/schemas.ts";
+import { createCast, createTestDevice, createTestUser, seedAlert, seedMonitoring, seedSilenceAlarm, type Cast } from "../../../test/fixtures.ts";
 import { DomainError } from "../errors.ts";
 import type { Viewer } from "../viewer.ts";
-import { deviceConsumptionOverPeriod, userConsumptionOverPeriod } from "./monitoring.ts";
+import { acknowledgeAlert, deviceConsumptionOverPeriod, listAlerts, userConsumptionOverPeriod } from "./monitoring.ts";
 
 /** Consumption over periods against the real monitoring and device databases. */
 
@@ -163,5 +165,88 @@ describe("all of a client's devices together", () => {
     expect(result.scope).toEqual({ kind: "user", userId: lonely.id, deviceCount: 0 });
     expect(kwhs(result)).toEqual(Array.from({ length: 12 }, () => 0));
     expect(result.current.buckets[0]!.localStart).toBe("2026-01-01T00:00:00-05:00");
+  });
+});
+
+describe("alerts of both kinds", () => {
+  const HOUR_MS = 3_600_000;
+  const alerts = (viewer: Viewer, input: Record<string, unknown>, now?: Date) => listAlerts(viewer, listAlertsInputSchema.parse(input), now);
+  const ids = (page: { items: { id: string }[] }) => page.items.map((a) => a.id);
+
+  it("an over-consumption alert is active during its hour and cleared from the hour's end on", async () => {
+    const device = await createTestDevice(cast.admin, cast.clientA.id);
+    await seedMonitoring(device.id, cast.clientA.id, []);
+    const thisHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    const past = await seedAlert(device.id, cast.clientA.id, new Date(thisHour - 2 * HOUR_MS).toISOString());
+    const current = await seedAlert(device.id, cast.clientA.id, new Date(thisHour).toISOString());
+
+    const now = await alerts(cast.clientA, { deviceId: device.id });
+    expect(now.items).toEqual([
+      expect.objectContaining({ id: current.id, kind: "over_consumption", state: "active", clearedAt: new Date(thisHour + HOUR_MS), lastReadingAt: null, totalKwh: "3.2", limitKwh: "1.000" }),
+      expect.objectContaining({ id: past.id, kind: "over_consumption", state: "cleared", clearedAt: new Date(thisHour - HOUR_MS) }),
+    ]);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, state: "active" }))).toEqual([current.id]);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, state: "cleared" }))).toEqual([past.id]);
+
+    // At the hour's end, the current one is cleared too: the state is of the moment asked.
+    const hourEnd = new Date(thisHour + HOUR_MS);
+    expect((await alerts(cast.clientA, { deviceId: device.id }, hourEnd)).items.map((a) => a.state)).toEqual(["cleared", "cleared"]);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, state: "active" }, hourEnd))).toEqual([]);
+  });
+
+  it("a silence alarm is active until cleared_at is set; the client filters by kind and state", async () => {
+    const device = await createTestDevice(cast.admin, cast.clientA.id);
+    await seedMonitoring(device.id, cast.clientA.id, []);
+    const lastReadingAt = new Date(Date.now() - 45 * 60_000);
+    const earlier = await seedSilenceAlarm(device.id, cast.clientA.id, new Date(Date.now() - 5 * HOUR_MS), new Date(Date.now() - 4 * HOUR_MS));
+    const silence = await seedSilenceAlarm(device.id, cast.clientA.id, lastReadingAt);
+    const overLimit = await seedAlert(device.id, cast.clientA.id, "2026-03-10T10:00:00Z");
+
+    const silent = await alerts(cast.clientA, { deviceId: device.id, kind: "device_silent", state: "active" });
+    expect(silent.items).toEqual([
+      {
+        id: silence.id,
+        kind: "device_silent",
+        deviceId: device.id,
+        deviceName: device.name,
+        ownerId: cast.clientA.id,
+        state: "active",
+        lastReadingAt,
+        clearedAt: null,
+        hourStart: null,
+        totalKwh: null,
+        limitKwh: null,
+        createdAt: silence.createdAt,
+        acknowledgedAt: null,
+      },
+    ]);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, kind: "device_silent", state: "cleared" }))).toEqual([earlier.id]);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, kind: "over_consumption" }))).toEqual([overLimit.id]);
+    // Long after it was raised, still active: only the device reporting again clears it.
+    expect((await alerts(cast.clientA, { deviceId: device.id, kind: "device_silent" }, new Date(Date.now() + 30 * 24 * HOUR_MS))).items.map((a) => a.state)).toEqual(["active", "cleared"]);
+
+    const reportedAgain = new Date();
+    await monitoringDb.alert.update({ where: { id: silence.id }, data: { clearedAt: reportedAgain } });
+    const afterwards = await alerts(cast.clientA, { deviceId: device.id, kind: "device_silent" }, new Date(reportedAgain.getTime() + 1));
+    expect(afterwards.items[0]).toMatchObject({ id: silence.id, state: "cleared", clearedAt: reportedAgain });
+  });
+
+  it("a client never sees nor acknowledges another client's silence alarm; its owner acknowledges it, and it stays active", async () => {
+    const device = await createTestDevice(cast.admin, cast.clientA.id);
+    await seedMonitoring(device.id, cast.clientA.id, []);
+    const silence = await seedSilenceAlarm(device.id, cast.clientA.id, new Date(Date.now() - 40 * 60_000));
+
+    const ofB = await alerts(cast.clientB, { kind: "device_silent", limit: 100 });
+    expect(ids(ofB)).not.toContain(silence.id);
+    expect(ofB.items.every((a) => a.ownerId === cast.clientB.id)).toBe(true);
+    expect(await alerts(cast.clientB, { deviceId: device.id })).toEqual({ items: [], nextCursor: null });
+    expect((await domainErrorOf(acknowledgeAlert(cast.clientB, silence.id))).code).toBe("FORBIDDEN");
+    expect(ids(await alerts(cast.admin, { deviceId: device.id }))).toEqual([silence.id]);
+
+    const acknowledged = await acknowledgeAlert(cast.clientA, silence.id);
+    expect(acknowledged).toMatchObject({ id: silence.id, kind: "device_silent", state: "active", clearedAt: null });
+    expect(acknowledged.acknowledgedAt).toBeInstanceOf(Date);
+    expect((await acknowledgeAlert(cast.clientA, silence.id)).acknowledgedAt).toEqual(acknowledged.acknowledgedAt);
+    expect(ids(await alerts(cast.clientA, { deviceId: device.id, unacknowledgedOnly: true }))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import "server-only";
+import { z } from "zod";
 import { deviceDb } from "@ems/db/device";
 import { monitoringDb, Prisma, type Alert } from "@ems/db/monitoring";
 import { isDatabaseUnavailable } from "@ems/db/unavailable";
@@ -8,12 +9,13 @@ import {
   previousPeriod,
   roundKwh,
   type DevicePeriodInput,
+  type PeriodBucket,
   type PeriodConsumption,
   type Resolution,
   type UserPeriodInput,
 } from "~/lib/consumption-periods.ts";
 import { localDayRange, localTimeLabel, utcHoursOfLocalDay } from "~/lib/local-day.ts";
-import type { ConsumptionInput, ListAlertsInput } from "~/lib/schemas.ts";
+import { alertStateSchema, type AlertKind, type AlertState, type ConsumptionInput, type ListAlertsInput } from "~/lib/schemas.ts";
 import { badRequest, forbidden, notFound, serviceUnavailable } from "../errors.ts";
 import { assertSelfOrAdmin, isAdmin, type Viewer } from "../viewer.ts";
 import { assertUserExists } from "./users.ts";
@@ -83,40 +85,44 @@ export async function consumptionForDay(viewer: Viewer, input: ConsumptionInput)
 }
 
 /**
- * Total kWh of `deviceIds` per bucket of [start, end), summed in SQL: first per stored UTC clock hour
- * over all the devices (no time-zone work per row), then those hours per bucket. Days and months are
- * grouped on the zone's wall clock (`AT TIME ZONE` follows its DST rules); hours stay the UTC clock
- * hours the day view shows (a local hour would merge the two 03:00s of a fall-back day).
- * Rows: `bucket` = an hour's UTC ISO start, or the local date the day or month begins; `kwh` = the
- * exact numeric sum as text. Exported for the benchmark's EXPLAIN.
+ * Total kWh of `deviceIds` per bucket, summed in SQL: first per stored UTC clock hour over all the
+ * devices, then those hours per bucket by a binary search of the buckets' starts (`width_bucket`). The
+ * buckets (contiguous, ascending, the last ending at `end`) are the ones the page shows, computed once
+ * in TypeScript with the zone's DST rules (lib/consumption-periods.ts), so SQL does no time-zone work
+ * per row — that work was half of a year-by-day answer. Rows: `bucket` = the 1-based index of the
+ * bucket; `kwh` = the exact numeric sum as text. Exported for the benchmark's EXPLAIN.
  */
-export function bucketTotalsQuery(deviceIds: string[], range: { start: number; end: number }, resolution: Resolution, timeZone: string): Prisma.Sql {
-  const bucket =
-    resolution === "hour"
-      ? Prisma.sql`to_char(hour_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-      : Prisma.sql`to_char(date_trunc(${resolution}, hour_start AT TIME ZONE ${timeZone}), 'YYYY-MM-DD')`;
+export function bucketTotalsQuery(deviceIds: string[], buckets: readonly { start: number }[], end: number): Prisma.Sql {
+  const starts = buckets.map((bucket) => new Date(bucket.start).toISOString());
   // The primary key (device_id, hour_start) gives each device's range.
   return Prisma.sql`
-    SELECT ${bucket} AS bucket, sum(kwh)::text AS kwh
+    SELECT width_bucket(hour_start, ${starts}::timestamptz[]) AS bucket, sum(kwh)::text AS kwh
       FROM (SELECT hour_start, sum(total_kwh) AS kwh
               FROM hourly_consumption
              WHERE device_id = ANY(${deviceIds}::uuid[])
-               AND hour_start >= ${new Date(range.start)} AND hour_start < ${new Date(range.end)}
+               AND hour_start >= ${starts[0]}::timestamptz AND hour_start < ${new Date(end)}
              GROUP BY hour_start) AS hours
      GROUP BY 1`;
 }
 
-async function sumsByBucket(deviceIds: string[], range: { start: number; end: number }, resolution: Resolution, timeZone: string): Promise<Map<string, number>> {
-  if (deviceIds.length === 0) return new Map();
+/** kWh per bucket key; see bucketTotalsQuery. */
+async function sumsByBucket(deviceIds: string[], buckets: readonly PeriodBucket[]): Promise<Map<string, number>> {
+  const last = buckets.at(-1);
+  if (deviceIds.length === 0 || last === undefined) return new Map();
   // A year of many devices costs enough for PostgreSQL to JIT-compile the query, which took ~65 ms of
   // a ~330 ms answer in the benchmark and saves less than that: off for this statement only.
   const [, rows] = await fromMonitoring(() =>
     monitoringDb.$transaction([
       monitoringDb.$executeRaw`SET LOCAL jit = off`,
-      monitoringDb.$queryRaw<{ bucket: string; kwh: string }[]>(bucketTotalsQuery(deviceIds, range, resolution, timeZone)),
+      monitoringDb.$queryRaw<{ bucket: number; kwh: string }[]>(bucketTotalsQuery(deviceIds, buckets, last.end)),
     ]),
   );
-  return new Map(rows.map((row) => [row.bucket, Number(row.kwh)]));
+  const sums = new Map<string, number>();
+  for (const row of rows) {
+    const bucket = buckets[row.bucket - 1];
+    if (bucket) sums.set(bucket.key, Number(row.kwh));
+  }
+  return sums;
 }
 
 async function consumptionOverPeriod(
@@ -128,9 +134,7 @@ async function consumptionOverPeriod(
   const currentBuckets = periodBuckets(input.from, input.to, input.resolution, input.tz);
   const previousBuckets = periodBuckets(before.from, before.to, input.resolution, input.tz);
   // The previous period ends where this one starts: one query covers both.
-  const start = previousBuckets[0]?.start ?? currentBuckets[0]?.start ?? 0;
-  const end = currentBuckets.at(-1)?.end ?? start;
-  const sums = await sumsByBucket(deviceIds, { start, end }, input.resolution, input.tz);
+  const sums = await sumsByBucket(deviceIds, [...previousBuckets, ...currentBuckets]);
   const series = (period: { from: string; to: string }, buckets: typeof currentBuckets) => {
     const values = buckets.map((bucket) => ({
       start: new Date(bucket.start).toISOString(),
@@ -173,69 +177,147 @@ export async function userConsumptionOverPeriod(viewer: Viewer, input: UserPerio
   return consumptionOverPeriod({ kind: "user", userId, deviceCount: deviceIds.length }, deviceIds, input);
 }
 
-export interface AlertDto {
-  id: string;
-  deviceId: string;
+const alertFields = {
+  id: z.uuid(),
+  deviceId: z.uuid(),
   /** From the device database; null if the device has since been deleted. */
-  deviceName: string | null;
-  ownerId: string | null;
-  hourStart: Date;
-  totalKwh: string;
-  limitKwh: string;
-  createdAt: Date;
-  acknowledgedAt: Date | null;
+  deviceName: z.string().nullable(),
+  ownerId: z.uuid().nullable(),
+  /** At the moment of the answer (alertState). */
+  state: alertStateSchema,
+  /** When it was (or, for an over-consumption alert of the current hour, will be) cleared; null: active until the device reports again. */
+  clearedAt: z.date().nullable(),
+  createdAt: z.date(),
+  acknowledgedAt: z.date().nullable(),
+};
+const overConsumptionFields = {
+  kind: z.literal("over_consumption"),
+  hourStart: z.date(),
+  totalKwh: z.string(),
+  limitKwh: z.string(),
+  lastReadingAt: z.null(),
+};
+const deviceSilentFields = {
+  kind: z.literal("device_silent"),
+  /** When monitoring last counted a reading of the device before it went silent. */
+  lastReadingAt: z.date(),
+  hourStart: z.null(),
+  totalKwh: z.null(),
+  limitKwh: z.null(),
+};
+
+/** An alert of either kind (`kind` tells which fields are set), with `extra` fields: the operations view adds the owner's username. */
+export function alertSchemaWith<Extra extends z.ZodRawShape>(extra: Extra) {
+  return z.discriminatedUnion("kind", [z.object({ ...alertFields, ...overConsumptionFields, ...extra }), z.object({ ...alertFields, ...deviceSilentFields, ...extra })]);
 }
 
-async function withDeviceNames(alerts: Alert[]): Promise<AlertDto[]> {
+export const alertSchema = alertSchemaWith({});
+export type AlertDto = z.infer<typeof alertSchema>;
+export const alertPageSchema = z.object({ items: z.array(alertSchema), nextCursor: z.uuid().nullable() });
+
+/** Active until cleared_at has passed (none yet: a silence alarm whose device has not reported again). */
+export function alertState(clearedAt: Date | null, now: Date): AlertState {
+  return clearedAt === null || clearedAt > now ? "active" : "cleared";
+}
+
+/** The alerts in `state` at `now`, by the rule of alertState; every alert when absent. */
+function alertStateWhere(state: AlertState | undefined, now: Date): Prisma.AlertWhereInput {
+  if (state === "active") return { OR: [{ clearedAt: null }, { clearedAt: { gt: now } }] };
+  if (state === "cleared") return { clearedAt: { lte: now } };
+  return {};
+}
+
+type UnnamedAlertDto = DistributiveOmit<AlertDto, "deviceName">;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A stored row as its kind's DTO (the table's alerts_kind_fields constraint guarantees the fields). */
+function alertView(alert: Alert, now: Date): UnnamedAlertDto {
+  const common = {
+    id: alert.id,
+    deviceId: alert.deviceId,
+    ownerId: alert.ownerId,
+    state: alertState(alert.clearedAt, now),
+    clearedAt: alert.clearedAt,
+    createdAt: alert.createdAt,
+    acknowledgedAt: alert.acknowledgedAt,
+  };
+  if (alert.kind === "over_consumption" && alert.hourStart && alert.totalKwh && alert.limitKwh) {
+    const fields = { hourStart: alert.hourStart, totalKwh: alert.totalKwh.toString(), limitKwh: alert.limitKwh.toFixed(3), lastReadingAt: null };
+    return { ...common, kind: "over_consumption", ...fields };
+  }
+  if (alert.kind === "device_silent" && alert.lastReadingAt) {
+    return { ...common, kind: "device_silent", lastReadingAt: alert.lastReadingAt, hourStart: null, totalKwh: null, limitKwh: null };
+  }
+  throw new Error(`alert ${alert.id} of kind ${alert.kind} lacks its kind's fields`);
+}
+
+/** The rows as DTOs at `now`, with their devices' names. */
+async function alertDtos(alerts: Alert[], now: Date): Promise<AlertDto[]> {
   const deviceIds = [...new Set(alerts.map((a) => a.deviceId))];
   const devices = deviceIds.length
     ? await deviceDb.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true } })
     : [];
   const names = new Map(devices.map((d) => [d.id, d.name]));
-  return alerts.map((a) => ({
-    id: a.id,
-    deviceId: a.deviceId,
-    deviceName: names.get(a.deviceId) ?? null,
-    ownerId: a.ownerId,
-    hourStart: a.hourStart,
-    totalKwh: a.totalKwh.toString(),
-    limitKwh: a.limitKwh.toFixed(3),
-    createdAt: a.createdAt,
-    acknowledgedAt: a.acknowledgedAt,
-  }));
+  return alerts.map((a) => ({ ...alertView(a, now), deviceName: names.get(a.deviceId) ?? null }));
+}
+
+export interface AlertFilter {
+  ownerId?: string | undefined;
+  deviceId?: string | undefined;
+  kind?: AlertKind | undefined;
+  state?: AlertState | undefined;
+  acknowledged?: boolean | undefined;
+}
+
+/**
+ * One page of the alerts that match, newest first, as they are at `now`. The caller has decided whom
+ * the viewer may see (`ownerId`).
+ */
+export async function alertPage(
+  filter: AlertFilter,
+  page: { limit: number; cursor?: string | undefined },
+  now: Date,
+): Promise<z.infer<typeof alertPageSchema>> {
+  const alerts = await fromMonitoring(() =>
+    monitoringDb.alert.findMany({
+      where: {
+        ownerId: filter.ownerId,
+        deviceId: filter.deviceId,
+        kind: filter.kind,
+        acknowledgedAt: filter.acknowledged === undefined ? undefined : filter.acknowledged ? { not: null } : null,
+        ...alertStateWhere(filter.state, now),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: page.limit + 1,
+      ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
+    }),
+  );
+  const items = alerts.slice(0, page.limit);
+  const nextCursor = alerts.length > page.limit ? (items.at(-1)?.id ?? null) : null;
+  return { items: await alertDtos(items, now), nextCursor };
 }
 
 /**
  * Newest first, a page at a time. A client sees the alerts raised while they owned the device
  * (alerts.owner_id); an admin sees all.
  */
-export async function listAlerts(viewer: Viewer, input: ListAlertsInput): Promise<{ items: AlertDto[]; nextCursor: string | null }> {
-  const alerts = await fromMonitoring(() =>
-    monitoringDb.alert.findMany({
-      where: {
-        ownerId: isAdmin(viewer) ? undefined : viewer.id,
-        deviceId: input.deviceId,
-        acknowledgedAt: input.unacknowledgedOnly ? null : undefined,
-      },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: input.limit + 1,
-      ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    }),
-  );
-  const page = alerts.slice(0, input.limit);
-  const nextCursor = alerts.length > input.limit ? (page.at(-1)?.id ?? null) : null;
-  return { items: await withDeviceNames(page), nextCursor };
+export async function listAlerts(viewer: Viewer, input: ListAlertsInput, now = new Date()): Promise<z.infer<typeof alertPageSchema>> {
+  const filter = { deviceId: input.deviceId, kind: input.kind, state: input.state, acknowledged: input.unacknowledgedOnly ? false : undefined };
+  return alertPage({ ...filter, ownerId: isAdmin(viewer) ? undefined : viewer.id }, input, now);
 }
 
-/** The alert's owner or an admin; acknowledging twice keeps the first time. */
-export async function acknowledgeAlert(viewer: Viewer, alertId: string): Promise<AlertDto> {
+/**
+ * The alert's owner or an admin, whatever its kind and state (acknowledging does not clear it);
+ * acknowledging twice keeps the first time.
+ */
+export async function acknowledgeAlert(viewer: Viewer, alertId: string, now = new Date()): Promise<AlertDto> {
   const alert = await fromMonitoring(() => monitoringDb.alert.findUnique({ where: { id: alertId } }));
   if (!alert) throw notFound("No such alert");
   if (!isAdmin(viewer) && alert.ownerId !== viewer.id) throw forbidden("This alert is not yours");
   const acknowledged = alert.acknowledgedAt
     ? alert
-    : await fromMonitoring(() => monitoringDb.alert.update({ where: { id: alertId }, data: { acknowledgedAt: new Date() } }));
-  const [dto] = await withDeviceNames([acknowledged]);
+    : await fromMonitoring(() => monitoringDb.alert.update({ where: { id: alertId }, data: { acknowledgedAt: now } }));
+  const [dto] = await alertDtos([acknowledged], now);
   if (!dto) throw notFound("No such alert");
   return dto;
 }

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { monitoringDb } from "@ems/db/monitoring";
-import { createCast, createTestDevice, seedAlert, seedMonitoring, type Cast } from "../../../test/fixtures.ts";
-import { alertsAcrossClients, fleetOverview } from "./operations.ts";
+import { createCast, createTestDevice, seedAlert, seedMonitoring, seedSilenceAlarm, type Cast } from "../../../test/fixtures.ts";
+import { alertsAcrossClients, fleetOverview, operationsAlertsInputSchema } from "./operations.ts";
 
 /** The operations view's fleet and alert queries against the test databases (shared: look only at our rows). */
 
@@ -64,7 +65,9 @@ describe("fleet overview", () => {
 });
 
 describe("alerts across clients", () => {
-  it("filters by client, device and state, with device names and owners' usernames", async () => {
+  const across = (input: z.input<typeof operationsAlertsInputSchema>) => alertsAcrossClients(cast.admin, operationsAlertsInputSchema.parse(input));
+
+  it("filters by client, device and acknowledgement, with device names and owners' usernames", async () => {
     const [ofA, ofB] = await Promise.all([createTestDevice(cast.admin, cast.clientA.id), createTestDevice(cast.admin, cast.clientB.id)]);
     await seedMonitoring(ofA.id, cast.clientA.id, []);
     await seedMonitoring(ofB.id, cast.clientB.id, []);
@@ -73,22 +76,55 @@ describe("alerts across clients", () => {
     const alertB = await seedAlert(ofB.id, cast.clientB.id, "2026-03-10T10:00:00Z");
     await monitoringDb.alert.update({ where: { id: alertA1.id }, data: { acknowledgedAt: new Date() } });
 
-    const ofClientA = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 100 });
+    const ofClientA = await across({ ownerId: cast.clientA.id, limit: 100 });
     expect(ofClientA.items.map((a) => a.id).sort()).toEqual([alertA1.id, alertA2.id].sort());
     expect(ofClientA.items[0]).toMatchObject({ deviceName: ofA.name, ownerUsername: cast.clientA.username, limitKwh: "1.000" });
 
-    const open = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "unacknowledged", limit: 100 });
+    const open = await across({ ownerId: cast.clientA.id, acknowledgement: "unacknowledged", limit: 100 });
     expect(open.items.map((a) => a.id)).toEqual([alertA2.id]);
-    const done = await alertsAcrossClients(cast.admin, { deviceId: ofA.id, state: "acknowledged", limit: 100 });
+    const done = await across({ deviceId: ofA.id, acknowledgement: "acknowledged", limit: 100 });
     expect(done.items.map((a) => a.id)).toEqual([alertA1.id]);
-    const ofDeviceB = await alertsAcrossClients(cast.admin, { deviceId: ofB.id, state: "all", limit: 100 });
+    const ofDeviceB = await across({ deviceId: ofB.id, limit: 100 });
     expect(ofDeviceB.items.map((a) => a.id)).toEqual([alertB.id]);
 
     // Pages: one at a time, newest first.
-    const first = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 1 });
+    const first = await across({ ownerId: cast.clientA.id, limit: 1 });
     expect(first.nextCursor).toBe(first.items[0]?.id);
-    const second = await alertsAcrossClients(cast.admin, { ownerId: cast.clientA.id, state: "all", limit: 1, cursor: first.nextCursor ?? undefined });
+    const second = await across({ ownerId: cast.clientA.id, limit: 1, cursor: first.nextCursor ?? undefined });
     expect(second.nextCursor).toBeNull();
     expect([...first.items, ...second.items].map((a) => a.id).sort()).toEqual([alertA1.id, alertA2.id].sort());
+  });
+
+  it("finds a silent device's active alarm by kind and state, across clients and unassigned devices", async () => {
+    const [silentOfB, unassigned, overOfB] = await Promise.all([createTestDevice(cast.admin, cast.clientB.id), createTestDevice(cast.admin, null), createTestDevice(cast.admin, cast.clientB.id)]);
+    for (const device of [silentOfB, overOfB]) await seedMonitoring(device.id, cast.clientB.id, []);
+    await seedMonitoring(unassigned.id, null, []);
+    const lastReadingAt = minutesAgo(50);
+    const cleared = await seedSilenceAlarm(silentOfB.id, cast.clientB.id, minutesAgo(300), minutesAgo(240));
+    const active = await seedSilenceAlarm(silentOfB.id, cast.clientB.id, lastReadingAt);
+    const ofNobody = await seedSilenceAlarm(unassigned.id, null, minutesAgo(90));
+    const thisHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const overLimit = await seedAlert(overOfB.id, cast.clientB.id, thisHour.toISOString());
+    const mine = new Set([cleared.id, active.id, ofNobody.id, overLimit.id]);
+    const ours = async (input: z.input<typeof operationsAlertsInputSchema>) => (await across({ limit: 100, ...input })).items.filter((a) => mine.has(a.id));
+
+    const activeSilences = await ours({ kind: "device_silent", state: "active" });
+    expect(activeSilences.map((a) => a.id).sort()).toEqual([active.id, ofNobody.id].sort());
+    expect(activeSilences.find((a) => a.id === active.id)).toMatchObject({
+      kind: "device_silent",
+      state: "active",
+      deviceName: silentOfB.name,
+      ownerUsername: cast.clientB.username,
+      lastReadingAt,
+      clearedAt: null,
+      hourStart: null,
+      totalKwh: null,
+      limitKwh: null,
+    });
+    expect(activeSilences.find((a) => a.id === ofNobody.id)).toMatchObject({ ownerId: null, ownerUsername: null });
+    expect((await ours({ ownerId: cast.clientB.id, state: "cleared", })).map((a) => a.id)).toEqual([cleared.id]);
+    // The current hour's over-consumption alert is active as well; by kind, only it.
+    expect((await ours({ ownerId: cast.clientB.id, state: "active", })).map((a) => a.id).sort()).toEqual([active.id, overLimit.id].sort());
+    expect((await ours({ kind: "over_consumption", })).map((a) => a.id)).toEqual([overLimit.id]);
   });
 });

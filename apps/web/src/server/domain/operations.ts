@@ -8,18 +8,20 @@ import { monitoringDb } from "@ems/db/monitoring";
 import { isDatabaseUnavailable } from "@ems/db/unavailable";
 import { userDb } from "@ems/db/user";
 import { partitionOf } from "@ems/hashing";
+import { DeadLetterQueueError, examineDeadLetters } from "@ems/messaging/dead-letters";
 import { env } from "~/env.ts";
-import { uuidSchema } from "~/lib/schemas.ts";
+import { alertKindSchema, alertStateSchema, uuidSchema } from "~/lib/schemas.ts";
 import { serviceUnavailable } from "../errors.ts";
 import { assertAdmin, type Viewer } from "../viewer.ts";
-import { acknowledgeAlert, type AlertDto } from "./monitoring.ts";
+import { acknowledgeAlert, alertPage, alertSchemaWith, type AlertDto } from "./monitoring.ts";
 import { within } from "./health.ts";
 
 /**
  * The admin console's operations view: the fleet (which devices report), alerts across all clients
- * and the data plane (partition queues, their consumers and replicas). Admins only; every function
- * checks. Reads the device, user and monitoring databases separately (never a query across them) and
- * RabbitMQ; writes nothing but an alert's acknowledgement (through monitoring.ts).
+ * and the data plane (partition queues, their consumers and replicas; dead letters by reason). Admins
+ * only; every function checks. Reads the device, user and monitoring databases separately (never a
+ * query across them) and RabbitMQ; writes nothing but an alert's acknowledgement (through
+ * monitoring.ts). Dead letters are only read: each one counted goes back to its place in the queue.
  *
  * Where "last reading" comes from: the latest hour of a device in `hourly_consumption` (one probe of its
  * primary key (device_id, hour_start) per device), whose `updated_at` monitoring sets to now() each time
@@ -145,83 +147,43 @@ export const operationsAlertsInputSchema = z
     /** The client the alert was raised for (alerts.owner_id). */
     ownerId: uuidSchema.optional(),
     deviceId: uuidSchema.optional(),
-    state: z.enum(["all", "unacknowledged", "acknowledged"]).default("all"),
+    /** Only alerts of this kind / in this state (active or cleared); all when absent. */
+    kind: alertKindSchema.optional(),
+    state: alertStateSchema.optional(),
+    acknowledgement: z.enum(["all", "unacknowledged", "acknowledged"], { error: "acknowledgement must be all, unacknowledged or acknowledged" }).default("all"),
     limit: z.number().int().min(1).max(100).default(50),
     /** The last alert id of the previous page. */
     cursor: uuidSchema.optional(),
   })
-  .default({ state: "all", limit: 50 });
+  .default({ acknowledgement: "all", limit: 50 });
 export type OperationsAlertsInput = z.infer<typeof operationsAlertsInputSchema>;
 
-export const operationsAlertSchema = z.object({
-  id: z.uuid(),
-  deviceId: z.uuid(),
-  deviceName: z.string().nullable(),
-  ownerId: z.uuid().nullable(),
+export const operationsAlertSchema = alertSchemaWith({
+  /** null: no owner, or the owner's profile is gone. */
   ownerUsername: z.string().nullable(),
-  hourStart: z.date(),
-  totalKwh: z.string(),
-  limitKwh: z.string(),
-  createdAt: z.date(),
-  acknowledgedAt: z.date().nullable(),
 });
 export type OperationsAlert = z.infer<typeof operationsAlertSchema>;
 
 export const operationsAlertsSchema = z.object({ items: z.array(operationsAlertSchema), nextCursor: z.uuid().nullable() });
 
-type UnnamedAlert = Omit<AlertDto, "deviceName">;
-
-/** Adds the device's name (device database) and the owner's username (user database). */
-async function withNames(alerts: UnnamedAlert[]): Promise<OperationsAlert[]> {
-  const deviceIds = [...new Set(alerts.map((a) => a.deviceId))];
-  const [devices, usernames] = await Promise.all([
-    deviceIds.length ? deviceDb.device.findMany({ where: { id: { in: deviceIds } }, select: { id: true, name: true } }) : [],
-    usernamesOf(alerts.map((a) => a.ownerId)),
-  ]);
-  const names = new Map(devices.map((d) => [d.id, d.name]));
-  return alerts.map((a) => ({
-    ...a,
-    deviceName: names.get(a.deviceId) ?? null,
-    ownerUsername: a.ownerId ? (usernames.get(a.ownerId) ?? null) : null,
-  }));
+/** Adds the owner's username (user database). */
+async function withUsernames(alerts: AlertDto[]): Promise<OperationsAlert[]> {
+  const usernames = await usernamesOf(alerts.map((a) => a.ownerId));
+  return alerts.map((a) => ({ ...a, ownerUsername: a.ownerId ? (usernames.get(a.ownerId) ?? null) : null }));
 }
 
-/** Every client's alerts, newest first, a page at a time, filtered by client, device and state. */
-export async function alertsAcrossClients(viewer: Viewer, input: OperationsAlertsInput): Promise<z.infer<typeof operationsAlertsSchema>> {
+/** Every client's alerts, newest first, a page at a time, filtered by client, device, kind, state and acknowledgement. */
+export async function alertsAcrossClients(viewer: Viewer, input: OperationsAlertsInput, now = new Date()): Promise<z.infer<typeof operationsAlertsSchema>> {
   assertAdmin(viewer);
-  const alerts = await fromMonitoring(() =>
-    monitoringDb.alert.findMany({
-      where: {
-        ownerId: input.ownerId,
-        deviceId: input.deviceId,
-        acknowledgedAt: input.state === "unacknowledged" ? null : input.state === "acknowledged" ? { not: null } : undefined,
-      },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: input.limit + 1,
-      ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    }),
-  );
-  const page = alerts.slice(0, input.limit);
-  const items = await withNames(
-    page.map((a) => ({
-      id: a.id,
-      deviceId: a.deviceId,
-      ownerId: a.ownerId,
-      hourStart: a.hourStart,
-      totalKwh: a.totalKwh.toString(),
-      limitKwh: a.limitKwh.toFixed(3),
-      createdAt: a.createdAt,
-      acknowledgedAt: a.acknowledgedAt,
-    })),
-  );
-  return { items, nextCursor: alerts.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+  const acknowledged = input.acknowledgement === "all" ? undefined : input.acknowledgement === "acknowledged";
+  const page = await alertPage({ ownerId: input.ownerId, deviceId: input.deviceId, kind: input.kind, state: input.state, acknowledged }, input, now);
+  return { items: await withUsernames(page.items), nextCursor: page.nextCursor };
 }
 
-/** Acknowledges any client's alert (monitoring.ts's acknowledgement: the first time is kept). */
+/** Acknowledges any client's alert of either kind (monitoring.ts's acknowledgement: the first time is kept). */
 export async function acknowledgeAnyAlert(viewer: Viewer, alertId: string): Promise<OperationsAlert> {
   assertAdmin(viewer);
-  const { deviceName: _named, ...alert } = await acknowledgeAlert(viewer, alertId);
-  const [named] = await withNames([alert]);
+  const [named] = await withUsernames([await acknowledgeAlert(viewer, alertId)]);
   if (!named) throw new Error("an acknowledged alert went missing");
   return named;
 }
@@ -382,4 +344,121 @@ export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataP
     }),
     deadLetter: { queue: names.deadLetter, depth: broker?.counts.get(names.deadLetter)?.messages ?? null },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dead letters by reason
+
+/** Most dead letters counted per examination, from the head: each is held (unacknowledged) while it runs. */
+export const DEAD_LETTER_EXAMINE_LIMIT = 1_000;
+/** One examination answers every request for this long: however often the console asks, the queue is read at most this often. */
+export const DEAD_LETTER_CACHE_MS = 30_000;
+/** An examination not over by then is given up (a broker that took the connection but does not answer). */
+const DEAD_LETTER_TIMEOUT_MS = 10_000;
+
+export const deadLetterReasonsSchema = z.discriminatedUnion("status", [
+  z.object({
+    status: z.literal("ok"),
+    queue: z.string(),
+    examinedAt: z.date(),
+    /** Dead letters ready in the queue when it was examined. */
+    total: z.number().int(),
+    /** Read from the head and counted: all of them, or the first `limit`. */
+    examined: z.number().int(),
+    limit: z.number().int(),
+    /** Largest count first. */
+    reasons: z.array(
+      z.object({
+        /** null: messages without an `x-ems-reason` header. */
+        reason: z.string().nullable(),
+        count: z.number().int(),
+        sourceQueues: z.array(z.string()),
+        /** The group's earliest first dead-lettering, where its headers say. */
+        firstDeadLetteredAt: z.date().nullable(),
+      }),
+    ),
+  }),
+  z.object({
+    status: z.literal("unavailable"),
+    queue: z.string(),
+    failure: z.enum(["unreachable", "missing", "refused", "timeout"]),
+    /** What happened and what to do, for the admin. */
+    message: z.string(),
+  }),
+]);
+export type DeadLetterReasons = z.infer<typeof deadLetterReasonsSchema>;
+
+/** The latest examination (running or done), shared by every request while it is fresh. */
+let lastExamination: { startedAt: number; answer: Promise<DeadLetterReasons> } | undefined;
+
+/** A header's time, or null when absent or not a time (dead letters carry whatever their producer sent). */
+function headerTime(iso: string | undefined): Date | null {
+  const time = iso === undefined ? Number.NaN : Date.parse(iso);
+  return Number.isNaN(time) ? null : new Date(time);
+}
+
+function unavailable(queue: string, error: unknown): DeadLetterReasons {
+  const failure = error instanceof DeadLetterQueueError ? error.failure : "unreachable";
+  const message = {
+    unreachable: `RabbitMQ could not be reached, so ${queue} was not examined.`,
+    missing: `There is no queue ${queue}: no EMS process has run against this broker yet, or QUEUE_PREFIX is not the system's.`,
+    refused: `The web app's RabbitMQ user may not read ${queue}: it needs read permission on that queue (docker/create-secrets.sh grants it in the Swarm stack; README, "Dead letters").`,
+  }[failure];
+  return { status: "unavailable", queue, failure, message };
+}
+
+async function examine(queue: string, now: Date): Promise<DeadLetterReasons> {
+  try {
+    const summary = await examineDeadLetters(env.RABBITMQ_URL, queue, {
+      connectionName: "web-operations-dead-letters",
+      limit: DEAD_LETTER_EXAMINE_LIMIT,
+      connectTimeoutMs: BROKER_TIMEOUT_MS,
+      // The next examination is DEAD_LETTER_CACHE_MS away: no need to wait long for the requeue to finish.
+      requeueWaitMs: BROKER_TIMEOUT_MS,
+    });
+    return {
+      status: "ok",
+      queue,
+      examinedAt: now,
+      total: summary.total,
+      examined: summary.examined,
+      limit: DEAD_LETTER_EXAMINE_LIMIT,
+      reasons: summary.reasons.map((group) => ({
+        reason: group.reason ?? null,
+        count: group.count,
+        sourceQueues: group.sourceQueues,
+        firstDeadLetteredAt: headerTime(group.firstDeadLetteredAt),
+      })),
+    };
+  } catch (error) {
+    return unavailable(queue, error);
+  }
+}
+
+/**
+ * The dead-letter queue counted by reason: at most DEAD_LETTER_EXAMINE_LIMIT messages from its head,
+ * read with basic.get and all put back in their places (@ems/messaging/dead-letters, as `npm run dlq
+ * -- list` does); a `dlq replay` running at the same moment passes over the few held meanwhile. An
+ * examination answers every request for DEAD_LETTER_CACHE_MS, also while it runs; one that failed is
+ * not kept, so asking again tries again. RabbitMQ unreachable, the queue missing or the web's user
+ * not allowed to read it is an answer with a message, not an error.
+ */
+export async function deadLetterReasons(viewer: Viewer, now = new Date()): Promise<DeadLetterReasons> {
+  assertAdmin(viewer);
+  const last = lastExamination;
+  const age = last ? now.getTime() - last.startedAt : Number.POSITIVE_INFINITY;
+  if (last && age >= 0 && age < DEAD_LETTER_CACHE_MS) return last.answer;
+  const queue = queueNames(env.QUEUE_PREFIX).deadLetter;
+  const timedOut: DeadLetterReasons = {
+    status: "unavailable",
+    queue,
+    failure: "timeout",
+    message: `RabbitMQ did not finish answering within ${DEAD_LETTER_TIMEOUT_MS / 1_000} s; try again.`,
+  };
+  const examination = { startedAt: now.getTime(), answer: within(() => examine(queue, now), timedOut, DEAD_LETTER_TIMEOUT_MS) };
+  lastExamination = examination;
+  void examination.answer.then((answer) => {
+    if (answer.status !== "ok" && lastExamination === examination) lastExamination = undefined;
+  });
+  return examination.answer;
 }

@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callerFor, createCast, createTestDevice, seedMonitoring, type Cast } from "../../../../test/fixtures.ts";
+import { callerFor, createCast, createTestDevice, seedAlert, seedMonitoring, seedSilenceAlarm, type Cast } from "../../../../test/fixtures.ts";
 
-/** monitoring.deviceConsumption / monitoring.userConsumption through createCaller: who may see what. */
+/** monitoring.deviceConsumption / monitoring.userConsumption / the alerts through createCaller: who may see what. */
 
 let cast: Cast;
 let deviceOfA: string;
@@ -62,5 +62,35 @@ describe("monitoring consumption over periods (tRPC)", () => {
     expect(ofA.current.totalKwh).toBe(1.5);
     expect((await callerFor(cast.clientB).monitoring.userConsumption(march)).current.totalKwh).toBe(2.5);
     expect(await codeOf(callerFor(cast.clientA).monitoring.deviceConsumption({ ...march, deviceId: moved.id }))).toBe("FORBIDDEN");
+  });
+});
+
+describe("alerts of both kinds (tRPC)", () => {
+  it("a client lists and acknowledges their own silence alarm; another client neither sees nor acknowledges it", async () => {
+    const lastReadingAt = new Date(Date.now() - 35 * 60_000);
+    const silence = await seedSilenceAlarm(deviceOfA, cast.clientA.id, lastReadingAt);
+    const overLimit = await seedAlert(deviceOfA, cast.clientA.id, "2026-03-10T10:00:00Z");
+    const asA = callerFor(cast.clientA);
+    const active = await asA.monitoring.alerts({ deviceId: deviceOfA, state: "active" });
+    expect(active.items).toEqual([expect.objectContaining({ id: silence.id, kind: "device_silent", state: "active", lastReadingAt, hourStart: null, totalKwh: null })]);
+    const cleared = await asA.monitoring.alerts({ deviceId: deviceOfA, state: "cleared" });
+    expect(cleared.items).toEqual([expect.objectContaining({ id: overLimit.id, kind: "over_consumption", state: "cleared", lastReadingAt: null, totalKwh: "3.2" })]);
+
+    const asB = callerFor(cast.clientB);
+    expect((await asB.monitoring.alerts({ kind: "device_silent", limit: 100 })).items.map((a) => a.id)).not.toContain(silence.id);
+    expect(await codeOf(asB.monitoring.acknowledgeAlert({ alertId: silence.id }))).toBe("FORBIDDEN");
+
+    const acknowledged = await asA.monitoring.acknowledgeAlert({ alertId: silence.id });
+    expect(acknowledged).toMatchObject({ id: silence.id, state: "active", clearedAt: null });
+    expect(acknowledged.acknowledgedAt).toBeInstanceOf(Date);
+  });
+
+  it("an unknown kind or state is BAD_REQUEST with the reason", async () => {
+    // @ts-expect-error -- a state the API does not know
+    const error = await callerFor(cast.clientA).monitoring.alerts({ state: "silent" }).catch((e: unknown) => e as TRPCError);
+    expect(error).toMatchObject({ code: "BAD_REQUEST" });
+    expect((error as TRPCError).message).toMatch(/state must be active or cleared/);
+    // @ts-expect-error -- a kind the API does not know
+    expect(await codeOf(callerFor(cast.clientA).monitoring.alerts({ kind: "offline" }))).toBe("BAD_REQUEST");
   });
 });

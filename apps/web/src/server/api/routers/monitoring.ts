@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { devicePeriodInputSchema, periodConsumptionSchema, userPeriodInputSchema } from "~/lib/consumption-periods.ts";
 import { consumptionInputSchema, listAlertsInputSchema, uuidSchema } from "~/lib/schemas.ts";
-import { acknowledgeAlert, consumptionForDay, deviceConsumptionOverPeriod, listAlerts, userConsumptionOverPeriod } from "../../domain/monitoring.ts";
+import {
+  acknowledgeAlert,
+  alertPageSchema,
+  alertSchema,
+  consumptionForDay,
+  deviceConsumptionOverPeriod,
+  listAlerts,
+  userConsumptionOverPeriod,
+} from "../../domain/monitoring.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
 export const monitoringRouter = createTRPCRouter({
@@ -20,10 +28,15 @@ export const monitoringRouter = createTRPCRouter({
     .output(periodConsumptionSchema)
     .query(({ ctx, input }) => userConsumptionOverPeriod(ctx.viewer, input)),
 
-  /** Alert history, newest first: a client's own, or all for an admin. */
-  alerts: protectedProcedure.input(listAlertsInputSchema).query(({ ctx, input }) => listAlerts(ctx.viewer, input)),
+  /** Alert history of both kinds (over consumption, device silent), newest first: a client's own, or all for an admin. */
+  alerts: protectedProcedure
+    .input(listAlertsInputSchema)
+    .output(alertPageSchema)
+    .query(({ ctx, input }) => listAlerts(ctx.viewer, input)),
 
+  /** Either kind, active or cleared: acknowledging does not clear it. */
   acknowledgeAlert: protectedProcedure
     .input(z.object({ alertId: uuidSchema }))
+    .output(alertSchema)
     .mutation(({ ctx, input }) => acknowledgeAlert(ctx.viewer, input.alertId)),
 });

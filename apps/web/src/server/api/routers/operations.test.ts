@@ -4,7 +4,7 @@ import pg from "pg";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionLockClass } from "@ems/contracts/partition-locks";
-import { queueNames } from "@ems/contracts/queues";
+import { DEAD_LETTER_FIRST_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, queueNames } from "@ems/contracts/queues";
 import { databaseUrls } from "@ems/db/env";
 import { monitoringDb } from "@ems/db/monitoring";
 import { partitionOf } from "@ems/hashing";
@@ -82,13 +82,29 @@ describe("operations router", () => {
     expect(acknowledged.acknowledgedAt).toBeInstanceOf(Date);
     const again = await asAdmin.operations.acknowledgeAlert({ alertId: alert.id });
     expect(again.acknowledgedAt).toEqual(acknowledged.acknowledgedAt);
-    const listed = await asAdmin.operations.alerts({ ownerId: cast.clientB.id, state: "acknowledged" });
+    const listed = await asAdmin.operations.alerts({ ownerId: cast.clientB.id, acknowledgement: "acknowledged" });
     expect(listed.items.map((a) => a.id)).toContain(alert.id);
     expect(await codeOf(asAdmin.operations.acknowledgeAlert({ alertId: "00000000-0000-4000-8000-000000000000" }))).toBe("NOT_FOUND");
   });
 
+  it("an admin acknowledges a silence alarm: it stays active, and leaves the unacknowledged list", async () => {
+    const device = await fixtures.createTestDevice(cast.admin, cast.clientA.id);
+    await fixtures.seedMonitoring(device.id, cast.clientA.id, []);
+    const silence = await fixtures.seedSilenceAlarm(device.id, cast.clientA.id, new Date(Date.now() - 40 * 60_000));
+    const asAdmin = fixtures.callerFor(cast.admin);
+    const open = await asAdmin.operations.alerts({ deviceId: device.id, kind: "device_silent", state: "active", acknowledgement: "unacknowledged" });
+    expect(open.items.map((a) => a.id)).toEqual([silence.id]);
+    const acknowledged = await asAdmin.operations.acknowledgeAlert({ alertId: silence.id });
+    expect(acknowledged).toMatchObject({ id: silence.id, kind: "device_silent", state: "active", clearedAt: null, ownerUsername: cast.clientA.username });
+    expect(acknowledged.acknowledgedAt).toBeInstanceOf(Date);
+    expect((await asAdmin.operations.alerts({ deviceId: device.id, state: "active", acknowledgement: "unacknowledged" })).items).toEqual([]);
+    expect((await asAdmin.operations.alerts({ deviceId: device.id, state: "active", acknowledgement: "acknowledged" })).items.map((a) => a.id)).toEqual([silence.id]);
+  });
+
   it("bad filters are BAD_REQUEST", async () => {
     expect(await codeOf(fixtures.callerFor(cast.admin).operations.alerts({ ownerId: "not-a-uuid" }))).toBe("BAD_REQUEST");
+    // @ts-expect-error -- a kind and a state the API does not know
+    expect(await codeOf(fixtures.callerFor(cast.admin).operations.alerts({ kind: "offline", state: "silent" }))).toBe("BAD_REQUEST");
     expect(await codeOf(fixtures.callerFor(cast.admin).operations.fleet({ limit: 0 }))).toBe("BAD_REQUEST");
   });
 });
@@ -148,6 +164,106 @@ describe("data plane", () => {
       expect(plane.deadLetter.depth).toBeNull();
     } finally {
       await proxy.restore();
+    }
+  });
+});
+
+describe("dead letters by reason", () => {
+  /** Appends dead letters as a Broker's deadLetter() writes them, and waits until the queue holds `expected`. */
+  async function deadLetter(letters: { body: string; reason?: string; source?: string; firstAt?: string }[], expected: number) {
+    for (const { body, reason, source, firstAt } of letters) {
+      const headers: Record<string, string> = {};
+      if (reason !== undefined) headers[DEAD_LETTER_REASON_HEADER] = reason;
+      if (source !== undefined) headers[DEAD_LETTER_SOURCE_HEADER] = source;
+      if (firstAt !== undefined) headers[DEAD_LETTER_FIRST_AT_HEADER] = firstAt;
+      channel.sendToQueue(names.deadLetter, Buffer.from(body), { headers });
+    }
+    while ((await channel.checkQueue(names.deadLetter)).messageCount !== expected) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** The queue's bodies, head first, read and put back by the test's own connection. */
+  async function bodies(): Promise<string[]> {
+    const reader = await connection.createChannel();
+    const found: string[] = [];
+    for (let message = await reader.get(names.deadLetter); message; message = await reader.get(names.deadLetter)) found.push(message.content.toString());
+    reader.nackAll(true);
+    // The broker requeues them bit by bit: wait until all are ready again for what comes next.
+    while ((await reader.checkQueue(names.deadLetter)).messageCount < found.length) await new Promise((resolve) => setTimeout(resolve, 20));
+    await reader.close();
+    return found;
+  }
+
+  /** A moment past the cache of every examination before it (each 31 s after the last, from a minute ahead). */
+  let later = Date.now() + 60_000;
+  const fresh = () => new Date((later += 31_000));
+
+  it("counts them by reason, largest first, puts every one back in its place, and reads the queue at most every 30 s", async () => {
+    const { deadLetterReasons } = await import("../../domain/operations.ts");
+    await channel.assertQueue(names.deadLetter, { durable: true });
+    await channel.purgeQueue(names.deadLetter);
+    const letters = [
+      { body: "m1", reason: "malformed JSON", source: names.sensorData, firstAt: "2026-03-02T10:00:00.000Z" },
+      { body: "u1", reason: "unknown device", source: names.partition(0), firstAt: "2026-03-03T10:00:00.000Z" },
+      { body: "bare" },
+      { body: "u2", reason: "unknown device", source: names.partition(1), firstAt: "2026-03-01T10:00:00.000Z" },
+      { body: "m2", reason: "malformed JSON", source: names.sensorData, firstAt: "not a time" },
+      { body: "u3", reason: "unknown device", source: names.partition(0) },
+    ];
+    await deadLetter(letters, letters.length);
+    const asAdmin = fixtures.callerFor(cast.admin);
+
+    expect(await codeOf(fixtures.callerFor(cast.clientA).operations.deadLetterReasons())).toBe("FORBIDDEN");
+    const counted = await asAdmin.operations.deadLetterReasons();
+    expect(counted).toMatchObject({ status: "ok", queue: names.deadLetter, total: 6, examined: 6, limit: 1_000 });
+    expect(counted.status === "ok" && counted.reasons).toEqual([
+      { reason: "unknown device", count: 3, sourceQueues: [names.partition(0), names.partition(1)], firstDeadLetteredAt: new Date("2026-03-01T10:00:00.000Z") },
+      { reason: "malformed JSON", count: 2, sourceQueues: [names.sensorData], firstDeadLetteredAt: new Date("2026-03-02T10:00:00.000Z") },
+      { reason: null, count: 1, sourceQueues: [], firstDeadLetteredAt: null },
+    ]);
+    expect(await bodies()).toEqual(letters.map((letter) => letter.body));
+
+    // Polled again within 30 s: the same examination, the queue not read again.
+    await deadLetter([{ body: "u4", reason: "unknown device" }], 7);
+    const again = await asAdmin.operations.deadLetterReasons();
+    expect(again).toEqual(counted);
+    // Once 30 s are over, read again.
+    const recounted = await deadLetterReasons(cast.admin, fresh());
+    expect(recounted).toMatchObject({ status: "ok", total: 7, examined: 7 });
+    expect(recounted.status === "ok" && recounted.reasons[0]).toMatchObject({ reason: "unknown device", count: 4 });
+  });
+
+  it("counts only the first 1,000 of a longer queue and says how many it holds", async () => {
+    const { deadLetterReasons } = await import("../../domain/operations.ts");
+    await channel.purgeQueue(names.deadLetter);
+    const letters = Array.from({ length: 1_005 }, (_, i) => ({ body: `r${i}`, reason: i < 1_000 ? "unknown device" : "malformed JSON" }));
+    await deadLetter(letters, letters.length);
+
+    const counted = await deadLetterReasons(cast.admin, fresh());
+    expect(counted).toMatchObject({ status: "ok", total: 1_005, examined: 1_000, limit: 1_000 });
+    expect(counted.status === "ok" && counted.reasons.map((r) => [r.reason, r.count])).toEqual([["unknown device", 1_000]]);
+    expect(await bodies()).toEqual(letters.map((letter) => letter.body));
+  });
+
+  it("RabbitMQ unreachable or the queue missing: an answer that says so, not an error, and not kept", async () => {
+    const { deadLetterReasons } = await import("../../domain/operations.ts");
+    const at = fresh();
+    await proxy.cut();
+    let cut;
+    try {
+      cut = await deadLetterReasons(cast.admin, at);
+    } finally {
+      await proxy.restore();
+    }
+    expect(cut).toEqual({ status: "unavailable", queue: names.deadLetter, failure: "unreachable", message: `RabbitMQ could not be reached, so ${names.deadLetter} was not examined.` });
+    // A failed examination is not kept: asking again at the same moment tries again.
+    expect(await deadLetterReasons(cast.admin, at)).toMatchObject({ status: "ok", total: 1_005 });
+
+    await channel.deleteQueue(names.deadLetter);
+    try {
+      const missing = await deadLetterReasons(cast.admin, fresh());
+      expect(missing).toMatchObject({ status: "unavailable", failure: "missing", message: expect.stringContaining(`There is no queue ${names.deadLetter}`) as unknown });
+    } finally {
+      await channel.assertQueue(names.deadLetter, { durable: true });
     }
   });
 });

@@ -5,6 +5,8 @@ import {
   alertsAcrossClients,
   dataPlane,
   dataPlaneSchema,
+  deadLetterReasons,
+  deadLetterReasonsSchema,
   fleetInputSchema,
   fleetOverview,
   fleetSchema,
@@ -19,7 +21,7 @@ export const operationsRouter = createTRPCRouter({
   /** Every device with its owner, last reading and state (reporting / silent / never reported). */
   fleet: adminProcedure.input(fleetInputSchema).output(fleetSchema).query(({ ctx, input }) => fleetOverview(ctx.viewer, input)),
 
-  /** Alerts of every client, newest first, by client, device and state. */
+  /** Alerts of both kinds of every client, newest first, by client, device, kind, state (active / cleared) and acknowledgement. */
   alerts: adminProcedure
     .input(operationsAlertsInputSchema)
     .output(operationsAlertsSchema)
@@ -32,4 +34,7 @@ export const operationsRouter = createTRPCRouter({
 
   /** Partition queues, their consumers, replicas and traffic, and the dead-letter queue. */
   dataPlane: adminProcedure.output(dataPlaneSchema).query(({ ctx }) => dataPlane(ctx.viewer)),
+
+  /** The dead letters counted by reason (the first 1,000 from the head), read at most every 30 s. */
+  deadLetterReasons: adminProcedure.output(deadLetterReasonsSchema).query(({ ctx }) => deadLetterReasons(ctx.viewer)),
 });
