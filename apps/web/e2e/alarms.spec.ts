@@ -1,7 +1,7 @@
 import type { Page } from "@playwright/test";
 import pg from "pg";
 import { expect, expectNoSeriousA11yViolations, newSession, screenshot, SEEDED_ADMIN, signIn, test } from "./support/fixtures.ts";
-import { publishReadings } from "./support/readings.ts";
+import { publishReadingAndAwaitStored, publishReadings } from "./support/readings.ts";
 
 /**
  * The alarm lifecycle against the whole running system: the demo meter has gone silent (its last
@@ -38,14 +38,7 @@ async function silenceDemoMeter(monitoringDatabaseUrl: string, queuePrefix: stri
   await monitoring.connect();
   try {
     const timestamp = Date.now() - 60_000;
-    await publishReadings(queuePrefix, [{ deviceId: DEMO_DEVICE.id, timestamp, kwh: 0 }]);
-    await expect(async () => {
-      const { rows } = await monitoring.query("SELECT 1 FROM readings r JOIN devices d USING (device_no) WHERE d.device_id = $1 AND r.reading_at = $2", [
-        DEMO_DEVICE.id,
-        new Date(timestamp),
-      ]);
-      expect(rows.length).toBe(1);
-    }).toPass({ timeout: 60_000 });
+    await publishReadingAndAwaitStored(monitoring, queuePrefix, { deviceId: DEMO_DEVICE.id, timestamp, kwh: 0 });
     const lastReadingAt = new Date(Date.now() - SILENT_FOR_MINUTES * 60_000);
     await monitoring.query("BEGIN");
     await monitoring.query("UPDATE hourly_consumption SET updated_at = LEAST(updated_at, $2) WHERE device_id = $1", [DEMO_DEVICE.id, lastReadingAt]);

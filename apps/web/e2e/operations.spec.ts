@@ -1,6 +1,6 @@
 import pg from "pg";
 import { expect, expectNoSeriousA11yViolations, newSession, screenshot, SEEDED_ADMIN, signIn, test } from "./support/fixtures.ts";
-import { publishReadings } from "./support/readings.ts";
+import { publishReadingAndAwaitStored } from "./support/readings.ts";
 
 /**
  * The admin's operations console against the whole running system: the seeded admin opens Operations
@@ -21,14 +21,7 @@ test("the admin finds a silent device and the partitions, at desktop and phone w
     // A 0 kWh reading: counted like any other, it changes no total the consumption specs check. Its hour
     // is dated back only once this very reading is stored: counted afterwards, it would date it forward.
     const timestamp = Date.now() - 60_000;
-    await publishReadings(system.queuePrefix, [{ deviceId: DEMO_DEVICE.id, timestamp, kwh: 0 }]);
-    await expect(async () => {
-      const { rows } = await monitoring.query("SELECT 1 FROM readings r JOIN devices d USING (device_no) WHERE d.device_id = $1 AND r.reading_at = $2", [
-        DEMO_DEVICE.id,
-        new Date(timestamp),
-      ]);
-      expect(rows.length).toBe(1);
-    }).toPass({ timeout: 60_000 });
+    await publishReadingAndAwaitStored(monitoring, system.queuePrefix, { deviceId: DEMO_DEVICE.id, timestamp, kwh: 0 });
     await monitoring.query("UPDATE hourly_consumption SET updated_at = now() - interval '2 hours' WHERE device_id = $1", [DEMO_DEVICE.id]);
   } finally {
     await monitoring.end();

@@ -1,3 +1,5 @@
+import { expect } from "@playwright/test";
+import type pg from "pg";
 import { serializeMeasurement } from "@ems/contracts/measurement";
 import { queueNames } from "@ems/contracts/queues";
 import { Broker, consoleLogger } from "@ems/messaging";
@@ -26,4 +28,19 @@ export async function publishReadings(queuePrefix: string, readings: Reading[]):
   } finally {
     await broker.close();
   }
+}
+
+/**
+ * Publishes one reading and waits until monitoring stored it (its row in `readings`), so that what a test
+ * does to the device's stored hours afterwards is not undone by the reading being counted later.
+ */
+export async function publishReadingAndAwaitStored(monitoring: pg.Client, queuePrefix: string, reading: Reading): Promise<void> {
+  await publishReadings(queuePrefix, [reading]);
+  await expect(async () => {
+    const { rows } = await monitoring.query("SELECT 1 FROM readings r JOIN devices d USING (device_no) WHERE d.device_id = $1 AND r.reading_at = $2", [
+      reading.deviceId,
+      new Date(reading.timestamp),
+    ]);
+    expect(rows.length).toBe(1);
+  }).toPass({ timeout: 60_000 });
 }
