@@ -1,4 +1,6 @@
 import { execFile, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
@@ -12,6 +14,21 @@ export async function docker(args: readonly string[], options: { input?: string;
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
     throw new Error(`docker ${args.slice(0, 3).join(" ")}…: ${(stderr ?? "").trim() || message}`, { cause: error });
+  }
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+
+/** Runs one of the repository's operator scripts (e.g. docker/dlq.sh) as an operator would; its standard output. */
+export async function runRepoScript(script: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+  try {
+    // env(1) adds the variables to this process's environment, which the child inherits.
+    const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    const { stdout } = await execFileAsync("env", [...assignments, "bash", script, ...args], { cwd: repoRoot, timeout: 120_000 });
+    return stdout.trim();
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: string; message: string };
+    throw new Error(`${script} ${args.join(" ")}: ${(stderr ?? "").trim() || message}`, { cause: error });
   }
 }
 

@@ -80,6 +80,15 @@ export async function mutation<T>(base: string, token: string, path: string, inp
   return (await json<{ result: { data: { json: T } } }>(response, path)).result.data.json;
 }
 
+/** A tRPC query without input over HTTP with a Bearer token. */
+export async function query<T>(base: string, token: string, path: string): Promise<T> {
+  const response = await fetch(`${base}/api/trpc/${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(15_000),
+  });
+  return (await json<{ result: { data: { json: T } } }>(response, path)).result.data.json;
+}
+
 /** The contract's hourly consumption of a device for a UTC day: hour start (ms) → kWh, 24 entries. */
 export async function consumption(base: string, token: string, deviceId: string, date: string): Promise<Map<number, number>> {
   const response = await fetch(`${base}/api/monitoring/consumption/${deviceId}?date=${date}`, {
