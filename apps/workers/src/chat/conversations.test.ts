@@ -1,39 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MESSAGE_BODY_MAX_LENGTH, type InboxEntry } from "@ems/contracts/socket";
-import { startChatServer, type ChatServer } from "./server.ts";
+import { startChatServer } from "./server.ts";
 import {
   closeAll,
   connectClient,
-  deleteTestTopology,
   nextEvent,
   recordEvents,
   request,
+  sendMessage,
+  settle,
   testChatConfig,
   testUser,
-  uniqueQueuePrefix,
+  useChatServer,
   type ChatClient,
 } from "./test-support.ts";
 
-const queuePrefix = uniqueQueuePrefix("conversations");
-let server: ChatServer;
-
-beforeAll(async () => {
-  server = await startChatServer(testChatConfig(queuePrefix));
-});
-
-afterAll(async () => {
-  await server.close();
-  await deleteTestTopology(queuePrefix);
-});
-
-/** Lets in-flight broadcasts arrive before asserting that something did NOT arrive. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
-
-async function send(socket: ChatClient, mode: "bot" | "admin", body: string) {
-  const ack = await request(socket, "chat:send", { mode, body });
-  if (!("data" in ack)) throw new Error(`chat:send refused: ${ack.error.message}`);
-  return ack.data.message;
-}
+const chat = useChatServer("conversations");
 
 async function inboxOf(admin: ChatClient): Promise<InboxEntry[]> {
   const ack = await request(admin, "chat:inbox", {});
@@ -45,17 +27,17 @@ async function inboxOf(admin: ChatClient): Promise<InboxEntry[]> {
 describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
   it("delivers a client's Admin-mode message to every administrator and to no other client", async () => {
     const aliceUser = testUser("client", "alice");
-    const alice = await connectClient(server.port, aliceUser);
-    const aliceOtherTab = await connectClient(server.port, aliceUser);
-    const bob = await connectClient(server.port, testUser("client", "bob"));
-    const admin1 = await connectClient(server.port, testUser("admin"));
-    const admin2 = await connectClient(server.port, testUser("admin"));
+    const alice = await connectClient(chat.server.port, aliceUser);
+    const aliceOtherTab = await connectClient(chat.server.port, aliceUser);
+    const bob = await connectClient(chat.server.port, testUser("client", "bob"));
+    const admin1 = await connectClient(chat.server.port, testUser("admin"));
+    const admin2 = await connectClient(chat.server.port, testUser("admin"));
     const [aliceSaw, bobSaw] = [recordEvents(alice), recordEvents(bob)];
 
     const atAdmin1 = nextEvent(admin1, "chat:inbox");
     const atAdmin2 = nextEvent(admin2, "chat:inbox");
     const inOtherTab = nextEvent(aliceOtherTab, "chat:message");
-    const message = await send(alice, "admin", "My meter shows nothing since Monday");
+    const message = await sendMessage(alice, "admin", "My meter shows nothing since Monday");
     const row = { clientId: aliceUser.id, username: "alice", lastMessage: message, unread: 1, status: "open", assignee: null };
     expect(await atAdmin1).toEqual(row);
     expect(await atAdmin2).toEqual(row);
@@ -67,12 +49,12 @@ describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
   });
 
   it("keeps Bot-mode conversations between the client and the bot", async () => {
-    const alice = await connectClient(server.port, testUser("client"));
-    const bob = await connectClient(server.port, testUser("client"));
-    const admin = await connectClient(server.port, testUser("admin"));
+    const alice = await connectClient(chat.server.port, testUser("client"));
+    const bob = await connectClient(chat.server.port, testUser("client"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const [bobSaw, adminSaw] = [recordEvents(bob), recordEvents(admin)];
     const reply = nextEvent(alice, "chat:message", (m) => m.source === "rule");
-    await send(alice, "bot", "how do I read the chart");
+    await sendMessage(alice, "bot", "how do I read the chart");
     await reply;
     await settle();
     expect([...bobSaw.keys()]).toEqual([]);
@@ -81,10 +63,10 @@ describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
   });
 
   it("never lets a client into another room: join attempts are ignored and admin events refused", async () => {
-    const alice = await connectClient(server.port, testUser("client"));
+    const alice = await connectClient(chat.server.port, testUser("client"));
     const bobUser = testUser("client");
-    const bob = await connectClient(server.port, bobUser);
-    const admin = await connectClient(server.port, testUser("admin"));
+    const bob = await connectClient(chat.server.port, bobUser);
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const aliceSaw = recordEvents(alice);
 
     // Socket.IO has no client-side join; a forged "join" event must not do anything either.
@@ -103,7 +85,7 @@ describe("ASVS V8.2.2 — object-level authorization on rooms", () => {
     }
 
     // Traffic of Bob's room and of the admins room never reaches Alice.
-    await send(bob, "admin", "Bob's private question");
+    await sendMessage(bob, "admin", "Bob's private question");
     const toBob = nextEvent(bob, "chat:message", (m) => m.source === "admin");
     await request(admin, "chat:reply", { clientId: bobUser.id, body: "Bob's private answer" });
     await toBob;
@@ -117,14 +99,14 @@ describe("the admin inbox", () => {
   it("lists every client who wrote to the administrators, with the last message and unread counts", async () => {
     const carol = testUser("client", "carol");
     const dave = testUser("client", "dave");
-    const carolSocket = await connectClient(server.port, carol);
-    const daveSocket = await connectClient(server.port, dave);
-    const admin = await connectClient(server.port, testUser("admin"));
+    const carolSocket = await connectClient(chat.server.port, carol);
+    const daveSocket = await connectClient(chat.server.port, dave);
+    const admin = await connectClient(chat.server.port, testUser("admin"));
 
-    await send(carolSocket, "bot", "hello"); // Bot mode only: not in the inbox, not unread
-    await send(carolSocket, "admin", "first");
-    const lastFromCarol = await send(carolSocket, "admin", "second");
-    await send(daveSocket, "admin", "dave here");
+    await sendMessage(carolSocket, "bot", "hello"); // Bot mode only: not in the inbox, not unread
+    await sendMessage(carolSocket, "admin", "first");
+    const lastFromCarol = await sendMessage(carolSocket, "admin", "second");
+    await sendMessage(daveSocket, "admin", "dave here");
 
     const inbox = await inboxOf(admin);
     const carolRow = inbox.find((row) => row.clientId === carol.id);
@@ -137,24 +119,24 @@ describe("the admin inbox", () => {
 
   it("pushes the updated row to administrators when a client writes", async () => {
     const erin = testUser("client", "erin");
-    const erinSocket = await connectClient(server.port, erin);
-    const admin = await connectClient(server.port, testUser("admin"));
+    const erinSocket = await connectClient(chat.server.port, erin);
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const update = nextEvent(admin, "chat:inbox", (entry) => entry.clientId === erin.id);
-    const message = await send(erinSocket, "admin", "are you there?");
+    const message = await sendMessage(erinSocket, "admin", "are you there?");
     expect(await update).toEqual({ clientId: erin.id, username: "erin", lastMessage: message, unread: 1, status: "open", assignee: null });
     closeAll(erinSocket, admin);
   });
 
   it("opening a conversation marks it read for that administrator alone and tells their other tabs", async () => {
     const frank = testUser("client", "frank");
-    const frankSocket = await connectClient(server.port, frank);
+    const frankSocket = await connectClient(chat.server.port, frank);
     const admin1User = testUser("admin");
-    const admin1 = await connectClient(server.port, admin1User);
-    const admin1OtherTab = await connectClient(server.port, admin1User);
-    const admin2 = await connectClient(server.port, testUser("admin"));
-    const question = await send(frankSocket, "bot", "hi");
-    await send(frankSocket, "admin", "one");
-    await send(frankSocket, "admin", "two");
+    const admin1 = await connectClient(chat.server.port, admin1User);
+    const admin1OtherTab = await connectClient(chat.server.port, admin1User);
+    const admin2 = await connectClient(chat.server.port, testUser("admin"));
+    const question = await sendMessage(frankSocket, "bot", "hi");
+    await sendMessage(frankSocket, "admin", "one");
+    await sendMessage(frankSocket, "admin", "two");
     await settle();
     const admin2Saw = recordEvents(admin2);
 
@@ -174,7 +156,7 @@ describe("the admin inbox", () => {
     // A new message is unread again, counted from each one's own position, and pushed so to each.
     const atAdmin1 = nextEvent(admin1, "chat:inbox", (entry) => entry.clientId === frank.id);
     const atAdmin2 = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === frank.id);
-    const three = await send(frankSocket, "admin", "three");
+    const three = await sendMessage(frankSocket, "admin", "three");
     expect(await atAdmin1).toMatchObject({ lastMessage: three, unread: 1 });
     expect(await atAdmin2).toMatchObject({ lastMessage: three, unread: 3 });
     expect((await inboxOf(admin1)).find((row) => row.clientId === frank.id)?.unread).toBe(1);
@@ -185,14 +167,14 @@ describe("the admin inbox", () => {
   it("delivers a reply to its target client alone, and the client can read and mark it", async () => {
     const grace = testUser("client", "grace");
     const heidi = testUser("client", "heidi");
-    const graceTab1 = await connectClient(server.port, grace);
-    const graceTab2 = await connectClient(server.port, grace);
-    const heidiSocket = await connectClient(server.port, heidi);
+    const graceTab1 = await connectClient(chat.server.port, grace);
+    const graceTab2 = await connectClient(chat.server.port, grace);
+    const heidiSocket = await connectClient(chat.server.port, heidi);
     const adminUser = testUser("admin", "replier");
-    const admin = await connectClient(server.port, adminUser);
-    const otherAdmin = await connectClient(server.port, testUser("admin"));
-    await send(graceTab1, "admin", "help please");
-    await send(heidiSocket, "admin", "me too");
+    const admin = await connectClient(chat.server.port, adminUser);
+    const otherAdmin = await connectClient(chat.server.port, testUser("admin"));
+    await sendMessage(graceTab1, "admin", "help please");
+    await sendMessage(heidiSocket, "admin", "me too");
     await new Promise((resolve) => setTimeout(resolve, 100));
     const [heidiSaw, otherAdminSaw] = [recordEvents(heidiSocket), recordEvents(otherAdmin)];
 
@@ -223,7 +205,7 @@ describe("the admin inbox", () => {
   });
 
   it("refuses a reply to a client who never wrote", async () => {
-    const admin = await connectClient(server.port, testUser("admin"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const stranger = testUser("client");
     expect(await request(admin, "chat:reply", { clientId: stranger.id, body: "hello?" })).toMatchObject({ error: { code: "not_found" } });
     expect(await request(admin, "chat:open", { clientId: stranger.id })).toMatchObject({ error: { code: "not_found" } });
@@ -232,9 +214,9 @@ describe("the admin inbox", () => {
 
   it("relays typing indicators both ways, to the right people only", async () => {
     const ivan = testUser("client", "ivan");
-    const ivanSocket = await connectClient(server.port, ivan);
-    const judySocket = await connectClient(server.port, testUser("client", "judy"));
-    const admin = await connectClient(server.port, testUser("admin", "root"));
+    const ivanSocket = await connectClient(chat.server.port, ivan);
+    const judySocket = await connectClient(chat.server.port, testUser("client", "judy"));
+    const admin = await connectClient(chat.server.port, testUser("admin", "root"));
     const judySaw = recordEvents(judySocket);
 
     const atAdmin = nextEvent(admin, "chat:typing");
@@ -252,8 +234,8 @@ describe("the admin inbox", () => {
 
 describe("bad input", () => {
   it("answers every malformed request with bad_request and keeps serving", async () => {
-    const client = await connectClient(server.port, testUser("client"));
-    const admin = await connectClient(server.port, testUser("admin"));
+    const client = await connectClient(chat.server.port, testUser("client"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const cases: [ChatClient, "chat:send" | "chat:reply" | "chat:open" | "chat:history", unknown, RegExp][] = [
       [client, "chat:send", { mode: "admin", body: "   " }, /empty/],
       [client, "chat:send", { mode: "admin", body: "x".repeat(MESSAGE_BODY_MAX_LENGTH + 1) }, /at most 2000/],
@@ -276,22 +258,22 @@ describe("bad input", () => {
     raw.emit("chat:send", { mode: "bot", body: "" });
     raw.emit("chat:typing", "nonsense");
     raw.emit("no:such-event", 1, 2, 3);
-    expect(await send(client, "admin", `  ${"y".repeat(MESSAGE_BODY_MAX_LENGTH)}  `)).toMatchObject({ body: "y".repeat(MESSAGE_BODY_MAX_LENGTH) });
+    expect(await sendMessage(client, "admin", `  ${"y".repeat(MESSAGE_BODY_MAX_LENGTH)}  `)).toMatchObject({ body: "y".repeat(MESSAGE_BODY_MAX_LENGTH) });
     closeAll(client, admin);
   });
 });
 
 describe("flood protection", () => {
   it("refuses a client's messages beyond the per-minute limit with rate_limited", async () => {
-    const limited = await startChatServer(testChatConfig(queuePrefix, { sendRatePerMinute: 3 }));
+    const limited = await startChatServer(testChatConfig(chat.queuePrefix, { sendRatePerMinute: 3 }));
     try {
       const user = testUser("client");
       const socket = await connectClient(limited.port, user);
-      for (let i = 0; i < 3; i++) await send(socket, "admin", `message ${i}`);
+      for (let i = 0; i < 3; i++) await sendMessage(socket, "admin", `message ${i}`);
       expect(await request(socket, "chat:send", { mode: "admin", body: "one too many" })).toMatchObject({ error: { code: "rate_limited" } });
       // Per user: someone else still gets through.
       const other = await connectClient(limited.port, testUser("client"));
-      await send(other, "admin", "hello");
+      await sendMessage(other, "admin", "hello");
       closeAll(socket, other);
     } finally {
       await limited.close();
@@ -302,13 +284,11 @@ describe("flood protection", () => {
 describe("persistence", () => {
   it("keeps history and unread counts across a restart of the chat process", async () => {
     const kim = testUser("client", "kim");
-    const kimSocket = await connectClient(server.port, kim);
-    const message = await send(kimSocket, "admin", "still there after a restart?");
+    const kimSocket = await connectClient(chat.server.port, kim);
+    const message = await sendMessage(kimSocket, "admin", "still there after a restart?");
     closeAll(kimSocket);
-    await server.close();
-
-    server = await startChatServer(testChatConfig(queuePrefix));
-    const admin = await connectClient(server.port, testUser("admin"));
+    await chat.restart();
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     expect((await inboxOf(admin)).find((row) => row.clientId === kim.id)).toEqual({
       clientId: kim.id,
       username: "kim",
@@ -317,7 +297,7 @@ describe("persistence", () => {
       status: "open",
       assignee: null,
     });
-    const kimAgain = await connectClient(server.port, kim);
+    const kimAgain = await connectClient(chat.server.port, kim);
     const history = await request(kimAgain, "chat:history", {});
     expect("data" in history && history.data.messages.map((m) => m.id)).toEqual([message.id]);
     closeAll(admin, kimAgain);

@@ -1,35 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MESSAGE_BODY_MAX_LENGTH, offersHandoff, type ChatMessage } from "@ems/contracts/socket";
 import { FALLBACK_REPLY } from "./bot/bot.ts";
 import { HANDOFF_CONTEXT_MESSAGES, HANDOFF_HEADER, planHandoff } from "./bot/handoff.ts";
-import { startChatServer, type ChatServer } from "./server.ts";
 import {
   closeAll,
   connectClient,
-  deleteTestTopology,
   nextEvent,
   recordEvents,
   request,
-  testChatConfig,
+  settle,
   testUser,
-  uniqueQueuePrefix,
+  useChatServer,
   type ChatClient,
 } from "./test-support.ts";
 
-const queuePrefix = uniqueQueuePrefix("handoff");
 /** No AI key: every question no rule answers gets the fallback reply, which offers the handoff. */
-let server: ChatServer;
-
-beforeAll(async () => {
-  server = await startChatServer(testChatConfig(queuePrefix));
-});
-
-afterAll(async () => {
-  await server.close();
-  await deleteTestTopology(queuePrefix);
-});
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+const chat = useChatServer("handoff");
 
 async function ask(socket: ChatClient, body: string): Promise<{ question: ChatMessage; reply: ChatMessage }> {
   const reply = nextEvent(socket, "chat:message", (m) => m.source !== "client");
@@ -41,10 +27,10 @@ async function ask(socket: ChatClient, body: string): Promise<{ question: ChatMe
 describe("chat:handoff — from a bot reply that cannot help to the administrators", () => {
   it("sends the recent Bot-mode conversation to every administrator's inbox, as Admin mode does, once", async () => {
     const aliceUser = testUser("client", "alice");
-    const alice = await connectClient(server.port, aliceUser);
-    const aliceOtherTab = await connectClient(server.port, aliceUser);
-    const bob = await connectClient(server.port, testUser("client"));
-    const admin = await connectClient(server.port, testUser("admin"));
+    const alice = await connectClient(chat.server.port, aliceUser);
+    const aliceOtherTab = await connectClient(chat.server.port, aliceUser);
+    const bob = await connectClient(chat.server.port, testUser("client"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const bobSaw = recordEvents(bob);
 
     const ruleTurn = await ask(alice, "how do I read the chart");
@@ -83,9 +69,9 @@ describe("chat:handoff — from a bot reply that cannot help to the administrato
   });
 
   it("is refused for a reply that offers no handoff, another client's reply, an administrator and a bad payload", async () => {
-    const alice = await connectClient(server.port, testUser("client"));
-    const bob = await connectClient(server.port, testUser("client"));
-    const admin = await connectClient(server.port, testUser("admin"));
+    const alice = await connectClient(chat.server.port, testUser("client"));
+    const bob = await connectClient(chat.server.port, testUser("client"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const adminSaw = recordEvents(admin);
 
     const answeredByRule = await ask(alice, "I forgot my password");

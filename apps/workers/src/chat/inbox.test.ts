@@ -1,45 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { chatDb } from "@ems/db/chat";
-import type { AckResponse, ChatMessage, InboxEntry } from "@ems/contracts/socket";
-import { startChatServer, type ChatServer } from "./server.ts";
+import type { InboxEntry } from "@ems/contracts/socket";
 import {
   closeAll,
   connectClient,
-  deleteTestTopology,
+  dataOf,
   nextEvent,
   recordEvents,
   request,
-  testChatConfig,
+  sendMessage,
+  settle,
   testUser,
-  uniqueQueuePrefix,
+  useChatServer,
   type ChatClient,
 } from "./test-support.ts";
 
 // The administrators' inbox as in Chatwoot or Intercom: open/resolved, claims, each administrator's own
 // unread counts; every change live to every administrator, and none of it to clients.
-const queuePrefix = uniqueQueuePrefix("inbox");
-let server: ChatServer;
-
-beforeAll(async () => {
-  server = await startChatServer(testChatConfig(queuePrefix));
-});
-
-afterAll(async () => {
-  await server.close();
-  await deleteTestTopology(queuePrefix);
-});
-
-/** Lets in-flight broadcasts arrive before asserting that something did NOT arrive. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
-
-function dataOf<T>(answer: AckResponse<T>): T {
-  if (!("data" in answer)) throw new Error(`refused: ${answer.error.code} ${answer.error.message}`);
-  return answer.data;
-}
-
-async function send(socket: ChatClient, mode: "bot" | "admin", body: string): Promise<ChatMessage> {
-  return dataOf(await request(socket, "chat:send", { mode, body })).message;
-}
+const chat = useChatServer("inbox");
 
 async function rowOf(admin: ChatClient, clientId: string, status?: "open" | "resolved"): Promise<InboxEntry | undefined> {
   const { conversations } = dataOf(await request(admin, "chat:inbox", status ? { status } : {}));
@@ -52,11 +30,11 @@ async function scene(name: string) {
   const admin1User = testUser("admin", `${name}-admin-1`);
   const admin2User = testUser("admin", `${name}-admin-2`);
   const [clientSocket, admin1, admin2] = await Promise.all([
-    connectClient(server.port, client),
-    connectClient(server.port, admin1User),
-    connectClient(server.port, admin2User),
+    connectClient(chat.server.port, client),
+    connectClient(chat.server.port, admin1User),
+    connectClient(chat.server.port, admin2User),
   ]);
-  const first = await send(clientSocket, "admin", `help me, I am ${name}`);
+  const first = await sendMessage(clientSocket, "admin", `help me, I am ${name}`);
   await settle();
   return { client, clientSocket, admin1User, admin1, admin2User, admin2, first };
 }
@@ -76,13 +54,13 @@ describe("conversation status", () => {
     expect(await rowOf(admin2, client.id)).toMatchObject({ status: "resolved" });
 
     // Talking to the bot does not concern the administrators: still resolved.
-    await send(clientSocket, "bot", "how do I read the chart");
+    await sendMessage(clientSocket, "bot", "how do I read the chart");
     await settle();
     expect(await rowOf(admin2, client.id)).toMatchObject({ status: "resolved" });
 
     const reopenedAt1 = nextEvent(admin1, "chat:inbox", (entry) => entry.clientId === client.id);
     const reopenedAt2 = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === client.id);
-    const again = await send(clientSocket, "admin", "it is broken again");
+    const again = await sendMessage(clientSocket, "admin", "it is broken again");
     expect(await reopenedAt1).toMatchObject({ status: "open", lastMessage: again, unread: 2 });
     expect(await reopenedAt2).toMatchObject({ status: "open", lastMessage: again, unread: 2 });
     expect(await rowOf(admin1, client.id, "open")).toMatchObject({ status: "open" });
@@ -102,7 +80,7 @@ describe("conversation status", () => {
     dataOf(await request(admin1, "chat:claim", { clientId: client.id }));
     dataOf(await request(admin2, "chat:resolve", { clientId: client.id }));
     const reopened = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === client.id && entry.status === "open");
-    await send(clientSocket, "admin", "one more thing");
+    await sendMessage(clientSocket, "admin", "one more thing");
     expect((await reopened).assignee).toEqual({ id: admin1User.id, username: admin1User.username });
     closeAll(clientSocket, admin1, admin2);
   });
@@ -159,10 +137,10 @@ describe("claims", () => {
   });
 
   it("refuses conversations that are not in the inbox", async () => {
-    const admin = await connectClient(server.port, testUser("admin"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     const botOnlyUser = testUser("client");
-    const botOnly = await connectClient(server.port, botOnlyUser);
-    await send(botOnly, "bot", "hello");
+    const botOnly = await connectClient(chat.server.port, botOnlyUser);
+    await sendMessage(botOnly, "bot", "hello");
     for (const clientId of [testUser("client").id, botOnlyUser.id]) {
       for (const event of ["chat:claim", "chat:unassign", "chat:resolve", "chat:reopen"] as const) {
         expect(await request(admin, event, { clientId }), event).toMatchObject({ error: { code: "not_found" } });
@@ -175,7 +153,7 @@ describe("claims", () => {
 describe("unread counts per administrator", () => {
   it("counts from each administrator's own read position, pushed to each with their own count", async () => {
     const { client, clientSocket, admin1User, admin1, admin2 } = await scene("sven");
-    const admin1OtherTab = await connectClient(server.port, admin1User);
+    const admin1OtherTab = await connectClient(chat.server.port, admin1User);
     dataOf(await request(admin1, "chat:open", { clientId: client.id }));
     await settle();
 
@@ -183,7 +161,7 @@ describe("unread counts per administrator", () => {
     const at1OtherTab = nextEvent(admin1OtherTab, "chat:inbox", (entry) => entry.clientId === client.id);
     const at2 = nextEvent(admin2, "chat:inbox", (entry) => entry.clientId === client.id);
     const admin2Saw = recordEvents(admin2);
-    await send(clientSocket, "admin", "second");
+    await sendMessage(clientSocket, "admin", "second");
     expect((await at1).unread).toBe(1);
     expect((await at1OtherTab).unread).toBe(1);
     expect((await at2).unread).toBe(2);
@@ -200,12 +178,12 @@ describe("unread counts per administrator", () => {
 
   it("starts every administrator from the shared read position kept from before per-administrator reads", async () => {
     const { client, clientSocket, admin1, admin2 } = await scene("tove");
-    const second = await send(clientSocket, "admin", "second");
+    const second = await sendMessage(clientSocket, "admin", "second");
     // What the former code wrote when an administrator opened the conversation: the shared mark.
     await chatDb.$executeRaw`
       INSERT INTO conversation_reads (conversation_id, party, last_read_at)
       SELECT id, 'admins', ${new Date(second.createdAt)} FROM conversations WHERE client_id = ${client.id}::uuid`;
-    await send(clientSocket, "admin", "third");
+    await sendMessage(clientSocket, "admin", "third");
     expect((await rowOf(admin1, client.id))?.unread).toBe(1);
     dataOf(await request(admin2, "chat:open", { clientId: client.id }));
     expect((await rowOf(admin2, client.id))?.unread).toBe(0);
@@ -216,15 +194,15 @@ describe("unread counts per administrator", () => {
   it("never sends a row to a former administrator's client sockets, though they read the conversation as an administrator", async () => {
     const { client, clientSocket, admin1 } = await scene("ulla");
     const demoted = testUser("admin", "was-admin");
-    const asAdmin = await connectClient(server.port, demoted);
+    const asAdmin = await connectClient(chat.server.port, demoted);
     dataOf(await request(asAdmin, "chat:open", { clientId: client.id }));
     dataOf(await request(asAdmin, "chat:claim", { clientId: client.id }));
     closeAll(asAdmin);
     // The same user, now a client (the role changed; sessions.ended dropped the admin sockets).
-    const asClient = await connectClient(server.port, { ...demoted, role: "client" });
+    const asClient = await connectClient(chat.server.port, { ...demoted, role: "client" });
     const saw = recordEvents(asClient);
     const atAdmin = nextEvent(admin1, "chat:inbox", (entry) => entry.clientId === client.id && entry.status === "resolved");
-    await send(clientSocket, "admin", "anyone?");
+    await sendMessage(clientSocket, "admin", "anyone?");
     dataOf(await request(admin1, "chat:resolve", { clientId: client.id }));
     await atAdmin;
     await settle();
@@ -239,8 +217,8 @@ describe("ASVS V8.2.1 / V8.2.2 — who may change the inbox and who sees it", ()
   it("refuses claim, unassign, resolve and reopen to clients, and tells clients nothing of what administrators do", async () => {
     const { client, clientSocket, admin1, admin2 } = await scene("vera");
     const otherUser = testUser("client");
-    const other = await connectClient(server.port, otherUser);
-    await send(other, "admin", "another question");
+    const other = await connectClient(chat.server.port, otherUser);
+    await sendMessage(other, "admin", "another question");
     const [clientSaw, otherSaw] = [recordEvents(clientSocket), recordEvents(other)];
     const before = await rowOf(admin1, client.id);
 
@@ -264,7 +242,7 @@ describe("ASVS V8.2.1 / V8.2.2 — who may change the inbox and who sees it", ()
     expect([...otherSaw.keys()]).toEqual([]);
 
     // What a client does get — acks, history — is messages only, with no inbox fields.
-    const message = await send(clientSocket, "admin", "reopening it");
+    const message = await sendMessage(clientSocket, "admin", "reopening it");
     const { messages } = dataOf(await request(clientSocket, "chat:history", {}));
     for (const shown of [message, ...messages]) {
       expect(Object.keys(shown).sort()).toEqual(["body", "clientId", "createdAt", "id", "mode", "senderId", "source"]);
@@ -273,7 +251,7 @@ describe("ASVS V8.2.1 / V8.2.2 — who may change the inbox and who sees it", ()
   });
 
   it("answers malformed requests with bad_request", async () => {
-    const admin = await connectClient(server.port, testUser("admin"));
+    const admin = await connectClient(chat.server.port, testUser("admin"));
     for (const [event, payload, message] of [
       ["chat:claim", { clientId: "nope" }, /clientId must be a UUID/],
       ["chat:claim", { clientId: testUser("client").id, takeOver: "yes" }, /takeOver must be a boolean/],

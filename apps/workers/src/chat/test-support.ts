@@ -4,13 +4,15 @@ import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
+import { afterAll, beforeAll } from "vitest";
 import { io as connect, type Socket } from "socket.io-client";
 import { deleteTopology } from "@ems/messaging";
 import { queueNames } from "@ems/contracts/queues";
 import { signApiToken, signSocketToken, type Role, type TokenSubject } from "@ems/auth/tokens";
 import { databaseUrls } from "@ems/db/env";
-import { SOCKET_PATH, type AckResponse, type ClientToServerEvents, type ServerToClientEvents } from "@ems/contracts/socket";
+import { SOCKET_PATH, type AckResponse, type ChatMessage, type ChatMode, type ClientToServerEvents, type ServerToClientEvents } from "@ems/contracts/socket";
 import type { ChatServerConfig } from "./config.ts";
+import { startChatServer, type ChatServer } from "./server.ts";
 
 export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -59,6 +61,48 @@ export function testChatConfig(queuePrefix: string, overrides: Partial<ChatServe
     logLevel: "error",
     ...overrides,
   };
+}
+
+/**
+ * One in-process chat server for a test file, on a queue prefix of its own: started before the file's
+ * tests, closed (and its topology deleted) after them. `server` is the running one; `restart` replaces it
+ * with a new process-like instance on the same databases and queues.
+ */
+export function useChatServer(label: string) {
+  const queuePrefix = uniqueQueuePrefix(label);
+  let current: ChatServer | undefined;
+  beforeAll(async () => {
+    current = await startChatServer(testChatConfig(queuePrefix));
+  });
+  afterAll(async () => {
+    await current?.close();
+    await deleteTestTopology(queuePrefix);
+  });
+  return {
+    queuePrefix,
+    get server(): ChatServer {
+      if (!current) throw new Error("the chat server has not started");
+      return current;
+    },
+    async restart(): Promise<void> {
+      await current?.close();
+      current = await startChatServer(testChatConfig(queuePrefix));
+    },
+  };
+}
+
+/** Lets in-flight broadcasts arrive before asserting that something did NOT arrive. */
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/** An acknowledgement's data; an error saying why when it was refused. */
+export function dataOf<T>(answer: AckResponse<T>): T {
+  if (!("data" in answer)) throw new Error(`refused: ${answer.error.code} ${answer.error.message}`);
+  return answer.data;
+}
+
+/** `chat:send` from this socket; the stored message. */
+export async function sendMessage(socket: ChatClient, mode: ChatMode, body: string): Promise<ChatMessage> {
+  return dataOf(await request(socket, "chat:send", { mode, body })).message;
 }
 
 export function testUser(role: Role, username = `${role}-${randomBytes(3).toString("hex")}`): TokenSubject {
