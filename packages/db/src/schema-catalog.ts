@@ -118,6 +118,7 @@ type DmmfField = {
   isId: boolean;
   hasDefaultValue: boolean;
   nativeType?: [string, string[]] | null;
+  isList?: boolean;
   relationFromFields?: readonly string[];
   relationToFields?: readonly string[];
 };
@@ -140,6 +141,7 @@ function postgresType(field: DmmfField, enumDbNames: Record<string, string>): st
     case "Bytes":
       return "bytea";
     case "DateTime":
+      if (native === "Date") return "date";
       return native === "Timestamptz" ? `timestamptz(${args[0] ?? 3})` : `timestamp(${args[0] ?? 3})`;
     case "Decimal":
       return native === "Decimal" && args.length === 0 ? "numeric" : `numeric(${args[0] ?? 65},${args[1] ?? 30})`;
@@ -171,7 +173,9 @@ export async function shapeFromPrismaSchema(schemaPath: string): Promise<SchemaS
         continue;
       }
       const name = f.dbName ?? f.name;
-      t.columns[name] = `${postgresType(f, enumDbNames)} ${f.isRequired ? "not null" : "null"}${f.hasDefaultValue ? " default" : ""}`;
+      // PostgreSQL names an array type after its element type with a leading underscore (numeric[]: _numeric).
+      const type = `${f.isList ? "_" : ""}${postgresType(f, enumDbNames)}`;
+      t.columns[name] = `${type} ${f.isRequired ? "not null" : "null"}${f.hasDefaultValue ? " default" : ""}`;
       if (f.isId) t.primaryKey = [name];
       if (f.isUnique) t.unique.push(name);
     }

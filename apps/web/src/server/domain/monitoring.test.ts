@@ -1,11 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { monitoringDb } from "@ems/db/monitoring";
-import { devicePeriodInputSchema, userPeriodInputSchema, type PeriodConsumption } from "~/lib/consumption-periods.ts";
+import { devicePeriodInputSchema, periodBuckets, userPeriodInputSchema, type PeriodConsumption } from "~/lib/consumption-periods.ts";
 import { listAlertsInputSchema } from "~/lib/schemas.ts";
 import { createCast, createTestDevice, createTestUser, seedAlert, seedMonitoring, seedSilenceAlarm, type Cast } from "../../../test/fixtures.ts";
 import { DomainError } from "../errors.ts";
 import type { Viewer } from "../viewer.ts";
-import { acknowledgeAlert, deviceConsumptionOverPeriod, listAlerts, userConsumptionOverPeriod } from "./monitoring.ts";
+import {
+  acknowledgeAlert,
+  dailyBucketTotalsQuery,
+  deviceConsumptionOverPeriod,
+  hourlyBucketTotalsQuery,
+  listAlerts,
+  userConsumptionOverPeriod,
+} from "./monitoring.ts";
+import { utcDaySplits } from "./utc-day-splits.ts";
 
 /** Consumption over periods against the real monitoring and device databases. */
 
@@ -165,6 +173,35 @@ describe("all of a client's devices together", () => {
     expect(result.scope).toEqual({ kind: "user", userId: lonely.id, deviceCount: 0 });
     expect(kwhs(result)).toEqual(Array.from({ length: 12 }, () => 0));
     expect(result.current.buckets[0]!.localStart).toBe("2026-01-01T00:00:00-05:00");
+  });
+});
+
+describe("day and month sums from the daily roll-up", () => {
+  it("equal the stored hours summed one by one, in zones east, west, half- and quarter-hour, across DST", async () => {
+    const owner = await createTestUser("client", "rollup");
+    const meters = await Promise.all([createTestDevice(cast.admin, owner.id), createTestDevice(cast.admin, owner.id)]);
+    // Every fifth hour of two months around the March DST changes, with values of 1..3 decimals.
+    const start = Date.parse("2026-02-20T00:00:00Z");
+    for (const [index, meter] of meters.entries()) {
+      const hours = Array.from({ length: 60 * 24 }, (_, h) => h)
+        .filter((h) => (h + index) % 5 === 0)
+        .map((h) => ({ hourStart: new Date(start + h * 3_600_000).toISOString(), kwh: ((h % 7) * 0.125 + index * 0.001 + 0.1).toFixed(3) }));
+      await seedMonitoring(meter.id, owner.id, hours);
+    }
+    const deviceIds = meters.map((meter) => meter.id);
+    const zones = ["UTC", "Europe/Bucharest", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham"];
+    for (const tz of zones) {
+      for (const [from, to, resolution] of [["2026-02-19", "2026-04-22", "day"], ["2026-02-01", "2026-05-01", "month"]] as const) {
+        const buckets = periodBuckets(from, to, resolution, tz);
+        const sorted = (rows: { bucket: number; kwh: string }[]) => rows.map((row) => `${row.bucket}:${Number(row.kwh)}`).sort();
+        const [byHour, byDay] = await Promise.all([
+          monitoringDb.$queryRaw<{ bucket: number; kwh: string }[]>(hourlyBucketTotalsQuery(deviceIds, buckets, buckets.at(-1)!.end)),
+          monitoringDb.$queryRaw<{ bucket: number; kwh: string }[]>(dailyBucketTotalsQuery(deviceIds, utcDaySplits(buckets)!)),
+        ]);
+        expect(byHour.length, `${tz} ${resolution}`).toBeGreaterThan(resolution === "day" ? 50 : 1);
+        expect(sorted(byDay), `${tz} ${resolution}`).toEqual(sorted(byHour));
+      }
+    }
   });
 });
 
