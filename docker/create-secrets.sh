@@ -6,6 +6,7 @@
 #   admin_password              the first admin's password: $ADMIN_PASSWORD, or random and printed once
 #   tls_cert, tls_key           the certificate Traefik serves: $TLS_CERT_FILE/$TLS_KEY_FILE, or self-signed
 #   <db>_db_password            one per database
+#   chat_bot_db_password        chat's read-only role ems_chat_bot (device and monitoring databases)
 #   xai_api_key                 $XAI_API_KEY (empty: the chat bot answers with rules and its fallback only)
 #   rabbitmq_url_<service>      one RabbitMQ user per service (web, balancer, monitoring, chat, simulator)
 #   rabbitmq_definitions        those users and their least-privilege permissions, loaded by RabbitMQ
@@ -44,6 +45,7 @@ if ! exists admin_password; then
   [[ -n "${ADMIN_PASSWORD:-}" ]] || echo "first admin: ${ADMIN_USERNAME:-admin} / $password  (shown once; kept only in the secret admin_password)"
 fi
 for db in auth user device monitoring chat; do create "${db}_db_password" "$(random)"; done
+create chat_bot_db_password "$(random)"
 # The certificate Traefik serves on :443: yours (TLS_CERT_FILE, TLS_KEY_FILE: PEM, the chain first), or
 # a self-signed one for PUBLIC_HOST (default localhost) that browsers will warn about.
 if ! exists tls_cert; then

@@ -2,6 +2,7 @@
 // named), creating them if missing. Containers run it at start: it waits up to MIGRATE_WAIT_SECONDS
 // for a database that is not reachable yet, and concurrent runs wait on an advisory lock.
 import { DATABASES, type DatabaseName } from "../src/databases.ts";
+import { CHAT_BOT_DATABASES, CHAT_BOT_ROLE, setRolePassword } from "../src/chat-bot-role.ts";
 import { migrate } from "../src/migrate.ts";
 
 const requested = process.argv.slice(2);
@@ -17,6 +18,11 @@ for (const name of (requested.length ? requested : DATABASES) as DatabaseName[])
     const output = await migrate(name, databaseUrls[name], { waitMs });
     const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
     console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
+    const botPassword = dbEnv.CHAT_BOT_DATABASE_PASSWORD;
+    if (botPassword && CHAT_BOT_DATABASES.includes(name)) {
+      await setRolePassword(databaseUrls[name], CHAT_BOT_ROLE, botPassword);
+      console.log(`database ${name}: role ${CHAT_BOT_ROLE} may sign in with its password`);
+    }
   } catch (error) {
     // migrate's messages name the database and the cause, without the password: no stack needed.
     console.error(error instanceof Error ? error.message : String(error));

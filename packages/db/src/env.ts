@@ -19,6 +19,12 @@ export const dbEnv = createEnv({
     DEVICE_DATABASE_PASSWORD: z.string().optional(),
     MONITORING_DATABASE_PASSWORD: z.string().optional(),
     CHAT_DATABASE_PASSWORD: z.string().optional(),
+    /**
+     * The password of chat's read-only bot role (chat-bot-role.ts): the migrator of the device and
+     * monitoring databases sets it, chat signs in with it. Unset: the role has none (development's
+     * trusted local connections need none).
+     */
+    CHAT_BOT_DATABASE_PASSWORD: z.string().optional(),
     /** Connections per Prisma client pool in this process. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** How long the start-up migrator waits for a database that is not reachable yet (0: no waiting). */
@@ -27,7 +33,7 @@ export const dbEnv = createEnv({
   runtimeEnv: withSecretFiles(
     // eslint-disable-next-line no-restricted-properties -- the one place the database env is read
     process.env,
-    DATABASES.map((name) => DATABASE_URL_VARIABLES[name].replace("_URL", "_PASSWORD")),
+    [...DATABASES.map((name) => DATABASE_URL_VARIABLES[name].replace("_URL", "_PASSWORD")), "CHAT_BOT_DATABASE_PASSWORD"],
   ),
   emptyStringAsUndefined: true,
 });

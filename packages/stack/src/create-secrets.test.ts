@@ -62,6 +62,7 @@ esac
         "tls_key",
         "xai_api_key",
         ...["auth", "user", "device", "monitoring", "chat"].map((db) => `${db}_db_password`),
+        "chat_bot_db_password",
         "rabbitmq_definitions",
         ...services.map((s) => `rabbitmq_url_${s}`),
       ].sort(),

@@ -32,6 +32,8 @@ export interface LocalRunOptions {
   simulatorDevices: string[];
   /** The simulator's --speed: simulated minutes per real minute, or "max". */
   simulatorSpeed: number | "max";
+  /** Chat's read-only connections for the AI's tools (the ems_chat_bot role), as in the stack. */
+  chatBotDatabaseUrls?: { device: string; monitoring: string };
 }
 
 // Each worker logs one line like this once it consumes (or, for the simulator, publishes).
@@ -54,7 +56,18 @@ export function processSpecs(options: LocalRunOptions): ProcessSpec[] {
       // relays and broker first (apps/web/src/server/shutdown.ts). `next dev` keeps its own handling.
       ...(options.mode === "start" ? { env: { NEXT_MANUAL_SIG_HANDLE: "true" } } : {}),
     },
-    { ...worker("chat", "chat"), ready: { url: `http://127.0.0.1:${options.chatPort}/healthz` } },
+    {
+      ...worker("chat", "chat"),
+      ready: { url: `http://127.0.0.1:${options.chatPort}/healthz` },
+      ...(options.chatBotDatabaseUrls
+        ? {
+            env: {
+              CHAT_BOT_DEVICE_DATABASE_URL: options.chatBotDatabaseUrls.device,
+              CHAT_BOT_MONITORING_DATABASE_URL: options.chatBotDatabaseUrls.monitoring,
+            },
+          }
+        : {}),
+    },
     worker("balancer", "balancer"),
     // PARTITION_COUNT replicas; each claims its partition(s) by itself (elastic), as in the Swarm stack.
     ...Array.from({ length: options.partitionCount }, (_, i) => worker(`monitoring-${i}`, "monitoring")),

@@ -3,6 +3,8 @@
 // cleanly. See local-run.ts.
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
+import { chatBotUrl } from "@ems/db/chat-bot-role";
+import { databaseUrls } from "@ems/db/env";
 import { DEFAULT_RESTART_POLICY, processSpecs, startLocalRun, stopRunsOnSignals, type LocalRun, type Mode } from "./local-run.ts";
 
 const mode = process.argv[2] as Mode | undefined;
@@ -32,6 +34,7 @@ const specs = processSpecs({
   chatPort: env.CHAT_PORT,
   simulatorDevices: env.SIMULATOR_DEVICES.split(","),
   simulatorSpeed: env.SIMULATOR_SPEED,
+  chatBotDatabaseUrls: { device: chatBotUrl(databaseUrls.device), monitoring: chatBotUrl(databaseUrls.monitoring) },
 });
 // eslint-disable-next-line no-restricted-properties -- children inherit the developer's environment
 const childEnv = { ...process.env, NODE_ENV: mode === "dev" ? "development" : "production" };

@@ -135,6 +135,7 @@ describe("docker-compose.yml rendered by docker stack config", () => {
         "device_db_password",
         "monitoring_db_password",
         "chat_db_password",
+        "chat_bot_db_password",
         "rabbitmq_definitions",
         ...["web", "balancer", "monitoring", "chat", "simulator"].map((service) => `rabbitmq_url_${service}`),
       ].sort(),
@@ -168,6 +169,21 @@ describe("docker-compose.yml rendered by docker stack config", () => {
       const holders = Object.entries(stack.services).filter(([, s]) => (s.secrets ?? []).some((x) => x.source === secret)).map(([name]) => name);
       expect(holders, secret).toEqual(["web"]);
     }
+  });
+
+  it("lets chat's AI tools read users' data as the read-only ems_chat_bot role, never as a database's owner", () => {
+    const chat = service("chat");
+    expect(chat.environment?.CHAT_BOT_DEVICE_DATABASE_URL).toBe("postgresql://ems_chat_bot@device-db:5432/ems_device");
+    expect(chat.environment?.CHAT_BOT_MONITORING_DATABASE_URL).toBe("postgresql://ems_chat_bot@monitoring-db:5432/ems_monitoring");
+    const mounts = (name: string) => (service(name).secrets ?? []).map((x) => x.source);
+    expect(mounts("chat")).not.toContain("device_db_password");
+    expect(mounts("chat")).not.toContain("monitoring_db_password");
+    // The migrators of those two databases (web: device; monitoring) set the role's password.
+    for (const migrator of ["web", "monitoring"]) {
+      expect(service(migrator).environment?.CHAT_BOT_DATABASE_PASSWORD_FILE, migrator).toBe("/run/secrets/chat_bot_db_password");
+    }
+    const holders = Object.entries(stack.services).filter(([, s]) => (s.secrets ?? []).some((x) => x.source === "chat_bot_db_password")).map(([name]) => name);
+    expect(holders.sort()).toEqual(["chat", "monitoring", "web"]);
   });
 
   it("has a health check and a restart policy on every service, and rolling updates for web and chat", () => {

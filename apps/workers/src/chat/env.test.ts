@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEVELOPMENT_SOCKET_TOKEN_PUBLIC_KEY } from "@ems/auth/tokens";
@@ -86,5 +89,41 @@ describe("chat SOCKET_TOKEN_PUBLIC_KEY: the development key only by explicit opt
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("SOCKET_TOKEN_PUBLIC_KEY (or SOCKET_TOKEN_PUBLIC_KEY_FILE) is required");
     expect(result.stderr).toContain("(here NODE_ENV is unset)");
+  }, 60_000);
+});
+
+describe("chat's bot database URLs", () => {
+  /** Loads src/chat/env.ts and prints the bot's URLs as the chat server would get them. */
+  const loadBotUrls = (env: Record<string, string | undefined>) =>
+    node(
+      [
+        "--input-type=module",
+        "-e",
+        `const { chatEnv, chatConfigFromEnv } = await import("./src/chat/env.ts");
+         process.stdout.write(JSON.stringify(chatConfigFromEnv(chatEnv).ai.userData ?? null));`,
+      ],
+      { NODE_ENV: "test", ...env },
+    );
+
+  it("take CHAT_BOT_DATABASE_PASSWORD_FILE's password (the stack's secret) unless a URL has its own", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "chat-bot-"));
+    await writeFile(path.join(dir, "password"), "s3cret/+=\n");
+    const result = await loadBotUrls({
+      CHAT_BOT_DEVICE_DATABASE_URL: "postgresql://ems_chat_bot@device-db:5432/ems_device",
+      CHAT_BOT_MONITORING_DATABASE_URL: "postgresql://ems_chat_bot:own@monitoring-db:5432/ems_monitoring",
+      CHAT_BOT_DATABASE_PASSWORD_FILE: path.join(dir, "password"),
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      deviceUrl: "postgresql://ems_chat_bot:s3cret%2F+%3D@device-db:5432/ems_device",
+      monitoringUrl: "postgresql://ems_chat_bot:own@monitoring-db:5432/ems_monitoring",
+    });
+  }, 60_000);
+
+  it("are both given or neither", async () => {
+    expect(await loadBotUrls({})).toMatchObject({ code: 0, stdout: "null" });
+    const half = await loadBotUrls({ CHAT_BOT_DEVICE_DATABASE_URL: "postgresql://ems_chat_bot@device-db:5432/ems_device" });
+    expect(half.code).not.toBe(0);
+    expect(half.stderr).toContain("go together");
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { socketTokenPublicKey, socketTokenPublicKeySchema } from "@ems/auth/tokens";
 import { withSecretFiles } from "@ems/config/secrets";
-import { databaseUrls } from "@ems/db/env";
+import { databaseUrls, dbEnv } from "@ems/db/env";
 import { sharedEnvSchema } from "../shared/env.ts";
 import type { UserDataUrls } from "./bot/user-data.ts";
 import type { ChatServerConfig } from "./config.ts";
@@ -39,8 +39,9 @@ export const chatEnv = createEnv({
     /** AI answers per user per minute (per chat process); beyond it the fallback reply is sent. */
     AI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
     /**
-     * Read-only connections (a role that may only SELECT what the tools read, see README "Bot mode") for
-     * the AI's tools on the asking user's own devices, consumption and alerts; both or neither.
+     * Read-only connections (the role ems_chat_bot, which may only SELECT what the tools read, see README
+     * "Bot mode") for the AI's tools on the asking user's own devices, consumption and alerts; both or
+     * neither. CHAT_BOT_DATABASE_PASSWORD(_FILE) (@ems/db's env) fills in a password they lack.
      */
     CHAT_BOT_DEVICE_DATABASE_URL: z.url().optional(),
     CHAT_BOT_MONITORING_DATABASE_URL: z.url().optional(),
@@ -109,5 +110,14 @@ function botDataUrls(env: typeof chatEnv): UserDataUrls | undefined {
   if (deviceUrl === undefined || monitoringUrl === undefined) {
     throw new Error("CHAT_BOT_DEVICE_DATABASE_URL and CHAT_BOT_MONITORING_DATABASE_URL go together: set both or neither");
   }
-  return { deviceUrl, monitoringUrl };
+  return { deviceUrl: withBotPassword(deviceUrl), monitoringUrl: withBotPassword(monitoringUrl) };
+}
+
+/** The URL with CHAT_BOT_DATABASE_PASSWORD filled in, unless it carries a password of its own. */
+function withBotPassword(url: string): string {
+  const password = dbEnv.CHAT_BOT_DATABASE_PASSWORD;
+  const parsed = new URL(url);
+  if (!password || parsed.password) return url;
+  parsed.password = password;
+  return parsed.toString();
 }

@@ -285,6 +285,28 @@ export async function runChecks(ctx: Context): Promise<{ checks: CheckResult[]; 
   });
 
   const day4 = today - 4 * DAY;
+  await check("chat's AI tools' role ems_chat_bot signs in with its secret's password only, reads its columns and nothing else, writes nothing", async () => {
+    // The password as chat holds it (the secret the migrators of the device and monitoring databases set).
+    const password = await docker(["exec", await containerOf(service("chat")), "cat", "/run/secrets/chat_bot_db_password"]);
+    // Over TCP, where the server asks for a password (its local socket trusts any role).
+    const asBot = async (database: string, query: string, withPassword = password) =>
+      docker(["exec", "-e", `PGPASSWORD=${withPassword}`, await containerOf(service(`${database}-db`)), "psql", "-h", "127.0.0.1", "-U", "ems_chat_bot", "-d", `ems_${database}`, "-Atc", query]);
+    const refused = async (attempt: Promise<string>, reason: RegExp) => {
+      const outcome = await attempt.then(
+        (output) => new Error(`not refused: ${output}`),
+        (error: unknown) => error,
+      );
+      if (!(outcome instanceof Error) || !reason.test(outcome.message)) throw outcome;
+    };
+    const devices = await asBot("device", "SELECT count(name) FROM devices WHERE owner_id IS NOT NULL");
+    const hours = await asBot("monitoring", "SELECT count(total_kwh) FROM hourly_consumption");
+    await refused(asBot("device", "SELECT 1", `${password}-wrong`), /password authentication failed/);
+    await refused(asBot("device", "SELECT count(*) FROM outbox"), /permission denied/);
+    await refused(asBot("monitoring", "SELECT count(*) FROM readings"), /permission denied/);
+    await refused(asBot("device", "UPDATE devices SET name = name"), /read-only transaction/);
+    return `read ${devices} owned devices and ${hours} hourly rows; a wrong password, outbox, readings and an UPDATE refused`;
+  });
+
   await check("scaling monitoring 2→3→2 under load: the balancer follows, no partition queue is left without a consumer, nothing lost or counted twice", async () => {
     // Sampled all along: the longest a partition queue held readings while nobody consumed it.
     let sampling = true;
