@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isIanaTimeZone } from "@ems/contracts/time-zone";
 
 /**
  * Input schemas shared by the server (tRPC procedures, REST routes, domain functions) and by client
@@ -138,18 +139,7 @@ export const isoDateSchema = z
   }, { error: "date is not a real calendar date" });
 
 /** An IANA time zone known to this runtime (e.g. Europe/Bucharest), or UTC. */
-export const timeZoneSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((value) => {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
-  }, { error: "tz must be an IANA time zone such as Europe/Bucharest" });
+export const timeZoneSchema = z.string().refine(isIanaTimeZone, { error: "tz must be an IANA time zone such as Europe/Bucharest" });
 
 export const consumptionInputSchema = z.object({
   deviceId: uuidSchema,

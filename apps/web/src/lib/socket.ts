@@ -68,16 +68,18 @@ export function connectRealtime({ fetchHandshake, onSocket, onState }: RealtimeO
       reconnectionDelay: MIN_RETRY_MS,
       reconnectionDelayMax: MAX_RETRY_MS,
       // Called on every (re)connection attempt: the first reuses the token just issued.
-      auth: (send: (data: { token: string }) => void) => {
+      // With the browser's time zone: the bot answers "how much did I use yesterday?" in it.
+      auth: (send: (data: { token: string; timeZone: string }) => void) => {
         const token = unused;
         unused = null;
-        if (token) return send({ token });
+        const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (token) return send({ token, timeZone });
         fetchHandshake().then(
-          (handshake) => send({ token: handshake.token }),
+          (handshake) => send({ token: handshake.token, timeZone }),
           (error: unknown) => {
             if (error instanceof SignedOutError) return signedOut();
             // Without a token the server refuses the attempt, which schedules the next one.
-            send({ token: "" });
+            send({ token: "", timeZone });
           },
         );
       },

@@ -168,7 +168,8 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
   };
 
   const replyAsBot = async (question: ChatMessage) => {
-    const reply = await bot.answer(user.id, question.body, () => store.botContext(user.id, question.createdAt, AI_CONTEXT_TURNS));
+    const asker = { id: user.id, timeZone: socket.data.timeZone };
+    const reply = await bot.answer(asker, question.body, () => store.botContext(user.id, question.createdAt, AI_CONTEXT_TURNS));
     const stored = await store.addBotReply(question, reply.source, reply.body);
     if (stored) io.to(userRoom(user.id)).emit("chat:message", stored);
   };

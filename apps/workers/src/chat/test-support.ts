@@ -114,6 +114,8 @@ export interface ConnectOptions {
   token?: string | null;
   origin?: string | null;
   transports?: ("websocket" | "polling")[];
+  /** auth.timeZone, as the web client sends the browser's; none by default. */
+  timeZone?: string;
 }
 
 /** An "ems-socket" token for `user`, signed as the web app signs it. */
@@ -132,7 +134,7 @@ export async function connectClient(port: number, user: TokenSubject | null, opt
   const origin = options.origin === undefined ? TEST_ORIGIN : options.origin;
   const socket: ChatClient = connect(`http://127.0.0.1:${port}`, {
     path: SOCKET_PATH,
-    auth: token === null ? {} : { token },
+    auth: { ...(token === null ? {} : { token }), ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }) },
     extraHeaders: origin === null ? {} : { origin },
     transports: options.transports ?? ["websocket"],
     reconnection: false,

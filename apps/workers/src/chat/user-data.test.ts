@@ -113,7 +113,28 @@ describe("the AI's tools on the asking user's own data", () => {
     });
     const request = fakeAi.requests.at(-1);
     expect(request?.body.tools?.map((tool) => tool.function.name)).toEqual(["hand_off_to_admin", "list_my_devices", "get_my_consumption", "get_my_alerts"]);
-    expect(request?.body.messages[1]).toMatchObject({ role: "system", content: expect.stringMatching(/^It is now \d{4}-\d\d-\d\dT\d\d:\d\d UTC/) as unknown });
+    expect(request?.body.messages[1]).toMatchObject({
+      role: "system",
+      content: expect.stringMatching(/^It is now \w+day \d{4}-\d\d-\d\d \d\d:\d\d in the user's time zone, UTC \(\d{4}-\d\d-\d\dT\d\d:\d\d UTC\)/) as unknown,
+    });
+    closeAll(socket);
+  });
+
+  it("counts the user's days in the zone their client reported, unless the model names another", async () => {
+    // Tokyo is UTC+9: its 3 February runs from 15:00 UTC on the 2nd to 15:00 UTC on the 3rd, so the
+    // kitchen's 19:00 UTC hour is already the 4th there.
+    const socket = await connectClient(server.port, alice, { timeZone: "Asia/Tokyo" });
+    toolThenAnswer([
+      { name: "get_my_consumption", arguments: { from: DAY, to: DAY } },
+      { name: "get_my_consumption", arguments: { from: DAY, to: DAY, time_zone: "UTC" } },
+    ]);
+    const [inTokyo, inUtc] = (await toolResults(socket, "How much did I use yesterday?")) as { timeZone: string; totalKwh: number }[];
+    expect(inTokyo).toMatchObject({ timeZone: "Asia/Tokyo", totalKwh: 1.25 });
+    expect(inUtc).toMatchObject({ timeZone: "UTC", totalKwh: 2.5 });
+    const note = fakeAi.requests.at(-1)?.body.messages[1]?.content ?? "";
+    expect(note).toMatch(/in the user's time zone, Asia\/Tokyo/);
+    const tokyoNow = new Date().toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", dateStyle: "short" });
+    expect(note).toContain(tokyoNow);
     closeAll(socket);
   });
 

@@ -66,11 +66,25 @@ const AI_MAX_TOKENS = 400;
 /** Model → tools → model rounds within one answer; a model still calling tools after them gets the fallback. */
 const MAX_TOOL_ROUNDS = 3;
 
-/** Told to the model when it may read the user's data: which day it is (the user's questions say "yesterday"). */
-const dataNote = (now: Date) =>
-  `It is now ${now.toISOString().slice(0, 16)} UTC. You may read the asking user's own devices, consumption and alerts ` +
-  "with the tools list_my_devices, get_my_consumption and get_my_alerts (only theirs, never anyone else's): use them " +
-  "for questions about their data instead of guessing.";
+/** Who asks the bot: the socket's verified user and the time zone their client reported (UTC if none). */
+export interface BotAsker {
+  id: string;
+  timeZone: string;
+}
+
+/** "Monday 2026-11-30 12:05" on the clock of `timeZone`. */
+const wallClock = (now: Date, timeZone: string) =>
+  `${now.toLocaleDateString("en-US", { timeZone, weekday: "long" })} ${now.toLocaleString("sv-SE", { timeZone, dateStyle: "short", timeStyle: "short" })}`;
+
+/**
+ * Told to the model when it may read the user's data: which day it is where the user is (questions say
+ * "yesterday", "this morning"), and that the consumption tool counts the user's days unless told otherwise.
+ */
+const dataNote = (now: Date, timeZone: string) =>
+  `It is now ${wallClock(now, timeZone)} in the user's time zone, ${timeZone} (${now.toISOString().slice(0, 16)} UTC). ` +
+  "You may read the asking user's own devices, consumption and alerts with the tools list_my_devices, " +
+  "get_my_consumption (days are the user's days unless you pass another time_zone) and get_my_alerts (only theirs, " +
+  "never anyone else's): use them for questions about their data instead of guessing.";
 
 /**
  * The Bot mode: keyword rules first; otherwise Grok through xAI's OpenAI-compatible chat completions API
@@ -96,15 +110,16 @@ export class SupportBot {
   }
 
   /** `context` is only loaded when the AI is asked. */
-  async answer(userId: string, question: string, context: () => Promise<ChatTurn[]>): Promise<BotReply> {
+  async answer(asker: BotAsker, question: string, context: () => Promise<ChatTurn[]>): Promise<BotReply> {
+    const userId = asker.id;
     const rule = matchRule(question);
     if (rule) return { source: "rule", body: rule.answer };
     if (!this.client) return { source: "fallback", body: FALLBACK_REPLY };
     if (!this.limiter.tryTake(userId)) return { source: "fallback", body: RATE_LIMITED_REPLY };
     try {
-      return await this.askAi(this.client, userId, [
+      return await this.askAi(this.client, asker, [
         { role: "system", content: SYSTEM_PROMPT },
-        ...(this.tools ? [{ role: "system" as const, content: dataNote(new Date()) }] : []),
+        ...(this.tools ? [{ role: "system" as const, content: dataNote(new Date(), asker.timeZone) }] : []),
         ...(await context()),
         { role: "user", content: question },
       ]);
@@ -114,8 +129,9 @@ export class SupportBot {
     }
   }
 
-  /** The conversation with the model: its tool calls on `userId`'s data are run and answered until it replies. */
-  private async askAi(client: OpenAI, userId: string, messages: ChatCompletionMessageParam[]): Promise<BotReply> {
+  /** The conversation with the model: its tool calls on the asker's data are run and answered until it replies. */
+  private async askAi(client: OpenAI, asker: BotAsker, messages: ChatCompletionMessageParam[]): Promise<BotReply> {
+    const userId = asker.id;
     // One deadline for the whole answer, tool rounds included.
     const signal = AbortSignal.timeout(this.config.timeoutMs);
     const tools = [HANDOFF_TOOL, ...(this.tools?.definitions ?? [])];
@@ -138,7 +154,7 @@ export class SupportBot {
         }
         messages.push({ role: "assistant", content: message.content, tool_calls: calls });
         for (const call of calls) {
-          const result = await this.runTool(this.tools, userId, call.function.name, call.function.arguments);
+          const result = await this.runTool(this.tools, asker, call.function.name, call.function.arguments);
           messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(result) });
         }
         continue;
@@ -153,11 +169,11 @@ export class SupportBot {
   }
 
   /** A failing read (a database away) is told to the model, which can still answer or hand off. */
-  private async runTool(tools: UserDataTools, userId: string, name: string, argumentsJson: string): Promise<object> {
+  private async runTool(tools: UserDataTools, asker: BotAsker, name: string, argumentsJson: string): Promise<object> {
     try {
-      return await tools.run(userId, name, argumentsJson);
+      return await tools.run(asker, name, argumentsJson);
     } catch (error) {
-      this.log.warn(`AI tool ${name} failed for user ${userId}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`AI tool ${name} failed for user ${asker.id}: ${error instanceof Error ? error.message : String(error)}`);
       return { error: "the data is not available right now" };
     }
   }

@@ -1,5 +1,7 @@
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 import { z } from "zod";
+import { isIanaTimeZone } from "@ems/contracts/time-zone";
+import type { BotAsker } from "./bot.ts";
 import type { UserDataReader } from "./user-data.ts";
 
 /**
@@ -12,17 +14,7 @@ const MAX_PERIOD_DAYS = 366;
 const MAX_ALERTS = 20;
 
 const isoDay = z.iso.date({ error: "must be a date YYYY-MM-DD" });
-const timeZone = z
-  .string()
-  .default("UTC")
-  .refine((zone) => {
-    try {
-      new Intl.DateTimeFormat("en", { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  }, "must be an IANA time zone such as Europe/Berlin");
+const timeZone = z.string().refine(isIanaTimeZone, "must be an IANA time zone such as Europe/Berlin").optional();
 
 const consumptionArgs = z
   .object({ from: isoDay, to: isoDay, device_id: z.uuid({ error: "must be a device id from list_my_devices" }).optional(), time_zone: timeZone })
@@ -58,7 +50,7 @@ export const USER_DATA_TOOLS: ChatCompletionFunctionTool[] = [
           from: { type: "string", description: "First day, YYYY-MM-DD." },
           to: { type: "string", description: "Last day (inclusive), YYYY-MM-DD." },
           device_id: { type: "string", description: "Optional: one device's id from list_my_devices." },
-          time_zone: { type: "string", description: "IANA time zone the days are in; UTC if unknown." },
+          time_zone: { type: "string", description: "IANA time zone the days are in; the user's own zone if omitted." },
         },
         ["from", "to"],
       ),
@@ -102,15 +94,16 @@ export class UserDataTools {
     return USER_DATA_TOOLS.some((tool) => tool.function.name === name);
   }
 
-  /** Runs tool `name` for `ownerId` (the socket's user): the JSON the model is given back. */
-  async run(ownerId: string, name: string, argumentsJson: string): Promise<ToolResult> {
+  /** Runs tool `name` for the asker (the socket's user; days in their zone by default): the JSON the model is given back. */
+  async run(asker: BotAsker, name: string, argumentsJson: string): Promise<ToolResult> {
+    const ownerId = asker.id;
     switch (name) {
       case "list_my_devices":
         return { devices: await this.reader.devices(ownerId) };
       case "get_my_consumption": {
         const args = parse(consumptionArgs, argumentsJson);
         if ("error" in args) return args;
-        const { from, to, device_id: deviceId, time_zone: zone } = args.data;
+        const { from, to, device_id: deviceId, time_zone: zone = asker.timeZone } = args.data;
         const consumption = await this.reader.consumption(ownerId, { from, to, timeZone: zone, deviceId });
         return consumption ?? { error: "device_id is not one of the user's devices; only their own devices can be read" };
       }

@@ -8,11 +8,12 @@
 DO $$
 BEGIN
   CREATE ROLE ems_chat_bot LOGIN;
+  -- Only by its creator: two databases' migrations altering one role at once fail ("tuple concurrently updated").
+  ALTER ROLE ems_chat_bot SET default_transaction_read_only = on;
 EXCEPTION
   -- Exists already, or another database's migration created it at the same moment.
   WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
-ALTER ROLE ems_chat_bot SET default_transaction_read_only = on;
 GRANT SELECT (id, name, description, address, max_hourly_consumption, owner_id) ON devices TO ems_chat_bot;
 
 -- migrate:down

@@ -4,10 +4,10 @@
 DO $$
 BEGIN
   CREATE ROLE ems_chat_bot LOGIN;
+  ALTER ROLE ems_chat_bot SET default_transaction_read_only = on;
 EXCEPTION
   WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
-ALTER ROLE ems_chat_bot SET default_transaction_read_only = on;
 GRANT SELECT (device_id, hour_start, total_kwh) ON hourly_consumption TO ems_chat_bot;
 GRANT SELECT (device_id, owner_id, kind, hour_start, total_kwh, limit_kwh, last_reading_at, created_at, cleared_at, acknowledged_at)
   ON alerts TO ems_chat_bot;
