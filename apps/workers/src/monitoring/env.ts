@@ -8,6 +8,7 @@ import type { Logger } from "@ems/messaging";
 import { sharedEnvSchema } from "../shared/env.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS } from "./held-readings.ts";
 import type { MonitoringConfig } from "./monitoring.ts";
+import { DEFAULT_RATE_WINDOW_MS } from "./partition-rates.ts";
 import { DEFAULT_RETENTION_DAYS } from "./retention.ts";
 import { DEFAULT_SILENCE_SWEEP_INTERVAL_MS } from "./silence/sweep.ts";
 
@@ -48,6 +49,8 @@ export const monitoringEnv = createEnv({
     CONSUMPTION_UPDATE_INTERVAL_MS: count(0, 60_000, 1_000),
     MONITORING_RETRY_DELAY_MS: count(0, 60_000, 1_000),
     MONITORING_STATS_INTERVAL_MS: count(0, 3_600_000, 10_000),
+    /** Each held partition's newly counted readings are recorded per window this long (the admin console's readings/s). */
+    MONITORING_RATE_WINDOW_MS: count(1_000, 3_600_000, DEFAULT_RATE_WINDOW_MS),
     /** Readings are kept (and deduplicated) for today and this many UTC days before it; older ones are refused. */
     MONITORING_RETENTION_DAYS: count(1, 3_650, DEFAULT_RETENTION_DAYS),
     /** A reading of a device with no sync event yet is held this long, then dead-lettered. */
@@ -94,5 +97,6 @@ export function monitoringConfigFromEnv(replica: { partitionIndex: number | unde
     silenceSweepIntervalMs: env.MONITORING_SILENCE_SWEEP_INTERVAL_MS,
     stallTimeoutMs: env.WORKER_STALL_TIMEOUT_MS,
     statsIntervalMs: env.MONITORING_STATS_INTERVAL_MS,
+    rateWindowMs: env.MONITORING_RATE_WINDOW_MS,
   };
 }

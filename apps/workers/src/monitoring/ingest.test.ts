@@ -104,9 +104,11 @@ describe("ingestReadings", () => {
   it("never counts a reading twice: not when redelivered, not when repeated in a batch", async () => {
     const deviceId = await newDevice();
     const first = await ingest(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1), reading(deviceId, T0 + 600_000, 2)]);
-    expect(first).toMatchObject({ countedCount: 2, duplicateCount: 1 });
+    expect(first).toMatchObject({ countedCount: 2, duplicateCount: 1, newlyCounted: [true, false, true] });
     const redelivered = await ingest(pool, [reading(deviceId, T0 + 600_000, 2), reading(deviceId, T0 + 1_200_000, 4)]);
     expect(redelivered).toMatchObject({ countedCount: 1, duplicateCount: 1 });
+    // Which reading of the device-hour was the new one is not known, only how many (the partition rates' count).
+    expect(redelivered.newlyCounted.filter(Boolean)).toHaveLength(1);
     expect(redelivered.outcomes).toEqual(["recorded", "recorded"]);
     expect(await hourTotals(deviceId)).toEqual({ [iso(T0)]: { total: "7", count: 3 } });
   });
@@ -136,7 +138,7 @@ describe("ingestReadings", () => {
     const stranger = randomUUID();
     const result = await ingest(pool, [reading(stranger, T0, 1), reading(known, T0, 1), reading(deleted, T0, 1), reading(stranger, T0, 1)]);
     expect(result.outcomes).toEqual(["held", "recorded", "device-deleted", "held"]);
-    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 2 });
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 2, newlyCounted: [false, true, false, false] });
     const again = await ingest(pool, [reading(stranger, T0, 5), reading(stranger, T0 + 600_000, 2)]);
     expect(again.outcomes).toEqual(["held", "held"]);
     expect(await heldReadings(stranger)).toEqual([
@@ -154,12 +156,12 @@ describe("ingestReadings", () => {
     const oldest = oldestAcceptedReading(Date.now(), RETENTION_DAYS);
     const result = await ingest(pool, [reading(deviceId, oldest - 1, 1), reading(stranger, oldest - DAY, 1), reading(deviceId, oldest, 2)]);
     expect(result.outcomes).toEqual(["too-old", "too-old", "recorded"]);
-    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 0 });
+    expect(result).toMatchObject({ countedCount: 1, duplicateCount: 0, heldCount: 0, newlyCounted: [false, false, true] });
     expect(await storedReadings(deviceId)).toEqual([{ at: oldest, kwh: "2" }]);
     expect(await heldReadings(stranger)).toEqual([]);
     // Only refusals: nothing reaches the database.
     const onlyOld = await ingest(pool, [reading(deviceId, oldest - 1, 1)]);
-    expect(onlyOld).toEqual({ outcomes: ["too-old"], hourTotals: [], countedCount: 0, duplicateCount: 0, heldCount: 0 });
+    expect(onlyOld).toEqual({ outcomes: ["too-old"], hourTotals: [], newlyCounted: [false], countedCount: 0, duplicateCount: 0, heldCount: 0 });
   });
 
   it("does not count a reading of a device deleted just before the batch's write, and reports it", async () => {
@@ -262,7 +264,7 @@ describe("ingestReadings", () => {
     const deviceId = await newDevice();
     await ingest(pool, [reading(deviceId, T0, 1)]);
     const again = await ingest(pool, [reading(deviceId, T0, 1), reading(deviceId, T0, 1)]);
-    expect(again).toEqual({ outcomes: ["recorded", "recorded"], hourTotals: [], countedCount: 0, duplicateCount: 2, heldCount: 0 });
+    expect(again).toEqual({ outcomes: ["recorded", "recorded"], hourTotals: [], newlyCounted: [false, false], countedCount: 0, duplicateCount: 2, heldCount: 0 });
   });
 
   it("stores one alert when an hour's total first exceeds the limit, for the owner at that moment", async () => {

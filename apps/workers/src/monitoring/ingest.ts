@@ -29,6 +29,13 @@ export interface IngestResult {
   /** One outcome per input reading, in input order. */
   outcomes: ReadingOutcome[];
   hourTotals: HourTotal[];
+  /**
+   * One per input reading, in input order: true for the readings this batch added to a total. The
+   * statement returns how many of each device-hour's readings were new, not which: the first that many
+   * stored are marked, which is exact unless one device-hour's readings of a batch came from two
+   * partition queues at once (a device moving between partitions) and some were duplicates.
+   */
+  newlyCounted: boolean[];
   /** Readings added to a total by this batch. */
   countedCount: number;
   /** Readings that were recorded already (redeliveries, or repeated within the batch). */
@@ -144,13 +151,15 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
   // reading sent twice in one batch); the first occurrence is the one that counts.
   const storedKeys = new Set<string>();
   const toStore: Measurement[] = [];
-  for (const reading of readings) {
-    if (reading.timestamp < oldestAccepted) continue;
+  const stored = new Array<boolean>(readings.length).fill(false);
+  readings.forEach((reading, index) => {
+    if (reading.timestamp < oldestAccepted) return;
     const key = readingKey(reading);
-    if (storedKeys.has(key)) continue;
+    if (storedKeys.has(key)) return;
     storedKeys.add(key);
     toStore.push(reading);
-  }
+    stored[index] = true;
+  });
 
   const { rows } =
     toStore.length === 0
@@ -196,5 +205,29 @@ export async function ingestReadings(db: Queryable, readings: readonly Measureme
       alert: row.alert_id !== null && row.alert_created_at !== null ? { id: row.alert_id, createdAt: row.alert_created_at } : null,
     });
   }
-  return { outcomes, hourTotals, countedCount, duplicateCount: recordedCount - countedCount, heldCount };
+  // Candidates: the first occurrence of each key, of a live device.
+  const candidates = readings.map((_, index) => stored[index]! && outcomes[index] === "recorded");
+  const newlyCounted = markNewlyCounted(readings, candidates, rows, countedCount);
+  return { outcomes, hourTotals, newlyCounted, countedCount, duplicateCount: recordedCount - countedCount, heldCount };
+}
+
+/**
+ * Which candidates (readings the statement stored or found stored) were new. Usually all of them or none
+ * were, and no device-hour is looked at; otherwise each device-hour's count of new readings goes to its
+ * first candidates (see IngestResult.newlyCounted).
+ */
+function markNewlyCounted(readings: readonly Measurement[], candidates: boolean[], rows: readonly IngestRow[], countedCount: number): boolean[] {
+  if (countedCount === 0) return candidates.map(() => false);
+  if (countedCount === candidates.filter(Boolean).length) return candidates;
+  /** New readings per device-hour (`deviceId@hourStart`) not yet given to a candidate. */
+  const newInHour = new Map<string, number>();
+  for (const row of rows) if (row.hour_start !== null && row.counted > 0) newInHour.set(`${row.device_id}@${row.hour_start.getTime()}`, row.counted);
+  return readings.map((reading, index) => {
+    if (!candidates[index]) return false;
+    const hour = `${reading.deviceId}@${hourStart(reading.timestamp)}`;
+    const left = newInHour.get(hour) ?? 0;
+    if (left === 0) return false;
+    newInHour.set(hour, left - 1);
+    return true;
+  });
 }

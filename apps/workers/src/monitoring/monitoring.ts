@@ -8,6 +8,7 @@ import { createPool, isDataError } from "./database.ts";
 import { ingestReadings, type IngestResult, type ReadingOutcome } from "./ingest.ts";
 import { Notifier } from "./notifier.ts";
 import { PartitionLocks } from "./partition-locks.ts";
+import { DEFAULT_RATE_WINDOW_MS, PartitionRates } from "./partition-rates.ts";
 import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
 import { QueueStats } from "./queue-stats.ts";
 import { parseReadingMessage } from "./reading-messages.ts";
@@ -78,6 +79,8 @@ export interface MonitoringConfig {
   stallTimeoutMs?: number;
   /** How often throughput counts are logged; 0 turns the log off. */
   statsIntervalMs: number;
+  /** Elastic: each held partition's new readings are recorded per window this long, for the admin console (default 10 s; see PartitionRates). */
+  rateWindowMs?: number;
   log: Logger;
   /** Called after each committed batch (benchmarks measure publish → commit latency with it). */
   onBatchCommitted?: (readings: readonly Measurement[], result: IngestResult) => void;
@@ -104,7 +107,7 @@ export interface RunningMonitoring {
   stop(): Promise<void>;
 }
 
-type ReadingResult = { outcome: ReadingOutcome } | { outcome: "rejected"; reason: string };
+type ReadingResult = { outcome: ReadingOutcome; newlyCounted: boolean } | { outcome: "rejected"; reason: string };
 
 /**
  * A monitoring replica: adds the readings of its partition(s) to hourly totals exactly once, raises
@@ -129,6 +132,9 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log, { statementTimeoutMs: config.statementTimeoutMs });
   const retentionDays = config.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const stopPartitionMaintenance = await startReadingPartitionMaintenance(pool, retentionDays, log);
+  // Elastic only: a pinned replica records no claim, so its partition has no monitoring_partitions row to write to.
+  const rates =
+    pinned === undefined ? new PartitionRates({ db: pool, queuePrefix: config.queuePrefix, windowMs: config.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, log }) : undefined;
 
   // Connection names carry the queue prefix, so each environment's connections are told apart.
   const name = `${config.queuePrefix}monitoring-${member}`;
@@ -184,7 +190,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       return single;
     }
     committed(readings, result);
-    return result.outcomes.map((outcome) => ({ outcome }));
+    return result.outcomes.map((outcome, i) => ({ outcome, newlyCounted: result.newlyCounted[i]! }));
   }
 
   const progress = new ProgressWatch(config.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, log);
@@ -205,7 +211,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
    * reason; the batch message is acknowledged once the others are committed and those dead letters
    * confirmed. If that fails part way, the redelivered batch counts nothing twice (dedup by key).
    */
-  const handleReading = async (delivery: Delivery) => {
+  const handleReading = async (delivery: Delivery, partition: number) => {
     const message = parseReadingMessage(delivery.body, delivery.message.properties.contentType as string | undefined);
     if (!message.ok) return deadLetter(delivery, message.reason);
     const readings = message.batch ? message.readings.flatMap((r) => (r.ok ? [r.measurement] : [])) : [message.measurement];
@@ -217,6 +223,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       await new Promise((resolve) => setTimeout(resolve, config.retryDelayMs));
       return delivery.nack(true);
     }
+    rates?.add(partition, results.reduce((n, result) => n + ("newlyCounted" in result && result.newlyCounted ? 1 : 0), 0));
     if (!message.batch) {
       const reason = refused(results[0]!);
       return reason === undefined ? delivery.ack() : deadLetter(delivery, reason);
@@ -239,17 +246,22 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
    */
   const startPartitionConsumer = (partition: number, onDelivery: () => void = () => {}): PartitionConsumer => {
     const broker = new Broker({ url: config.rabbitmqUrl, name: `${name}-p${partition}`, log, deadLetterQueue: names.deadLetter });
+    rates?.track(partition);
     const ready = (async () => {
       await topology(broker, partition);
       const consumeReading = progress.track((delivery) => {
         onDelivery();
-        return handleReading(delivery);
+        return handleReading(delivery, partition);
       }, config.retryDelayMs);
       await broker.consume(names.partition(partition), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, consumeReading);
       await broker.start();
     })();
     ready.catch(() => undefined);
-    return { ready, stop: () => broker.close(), connected: () => broker.isConnected };
+    const stop = () => {
+      rates?.untrack(partition);
+      return broker.close();
+    };
+    return { ready, stop, connected: () => broker.isConnected };
   };
 
   const handleSync = async (delivery: Delivery) => {
@@ -280,7 +292,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     consumer = new Broker({ url: config.rabbitmqUrl, name, log, deadLetterQueue: names.deadLetter });
     await topology(consumer);
     await consumer.start();
-    await consumer.consume(names.partition(pinned), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, progress.track(handleReading, config.retryDelayMs));
+    await consumer.consume(names.partition(pinned), { prefetch: config.prefetch, retryDelayMs: config.retryDelayMs }, progress.track((delivery) => handleReading(delivery, pinned), config.retryDelayMs));
     first = pinned;
   } else {
     const elastic = { ...DEFAULT_ELASTIC_OPTIONS, ...config.elastic };
@@ -319,6 +331,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   // Swarm's check and the local runner's readiness look for this line.
   log.info(`consuming ${names.partition(first)} and ${names.monitoringSync}`);
   manager?.start();
+  rates?.start();
   await held.recount().catch((error: unknown) => log.warn(`held readings not counted yet (the next sweep will): ${String(error)}`));
   held.start();
   const silence = new SilenceSweep({
@@ -339,6 +352,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     async stop() {
       stopStatsLog();
       stopPartitionMaintenance();
+      await rates?.stop();
       // No longer counted as live first (its sync consumer goes): the balancer stops sending to this
       // replica's partitions within its poll interval, and the other replicas drain what is left in
       // them once the locks are released, exactly as after a crash.

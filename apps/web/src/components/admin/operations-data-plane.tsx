@@ -20,7 +20,8 @@ export function DataPlanePanel() {
   return (
     <section aria-labelledby={headingId} className="flex flex-col gap-3">
       <PanelHeading id={headingId} title="Data plane">
-        {data ? `Readings/s: the average since ${formatDateTime(data.rateSince)} (hourly totals).` : null}
+        Readings/s now: the new readings (duplicates not included) each partition&apos;s replica committed in its last
+        counting window (10 s by default); &ldquo;no recent data&rdquo; when it recorded none in the last three windows.
       </PanelHeading>
       {data?.broker === "unreachable" && (
         <p role="status" className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-amber-950">
@@ -49,7 +50,7 @@ export function DataPlanePanel() {
             ) : (
               <AdminTable
                 caption="Partition queues with their consumers, depth, monitoring replica and traffic"
-                headers={["Queue", "Consumers", "Depth", "Replica", "Devices", "Readings/s", "Last reading"]}
+                headers={["Queue", "Consumers", "Depth", "Replica", "Devices", "Readings/s now", "Last reading"]}
               >
                 {data.partitions.map((partition) => (
                   <tr key={partition.index}>
@@ -67,7 +68,9 @@ export function DataPlanePanel() {
                       )}
                     </td>
                     <td className="px-3 py-2 tabular-nums">{partition.devices}</td>
-                    <td className="px-3 py-2 tabular-nums">{partition.readingsPerSecond.toLocaleString()}</td>
+                    <td className="px-3 py-2 tabular-nums">
+                      {partition.readingsPerSecond === null ? <span className="text-slate-600">no recent data</span> : partition.readingsPerSecond.toLocaleString()}
+                    </td>
                     <td className="px-3 py-2">{partition.lastReadingAt ? formatDateTime(partition.lastReadingAt) : "—"}</td>
                   </tr>
                 ))}

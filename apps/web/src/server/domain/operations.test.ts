@@ -1,10 +1,17 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { z } from "zod";
 import { monitoringDb } from "@ems/db/monitoring";
 import { createCast, createTestDevice, seedAlert, seedMonitoring, seedSilenceAlarm, type Cast } from "../../../test/fixtures.ts";
-import { alertsAcrossClients, fleetOverview, operationsAlertsInputSchema } from "./operations.ts";
+import { alertsAcrossClients, dataPlane, dataPlaneSchema, fleetOverview, operationsAlertsInputSchema } from "./operations.ts";
 
-/** The operations view's fleet and alert queries against the test databases (shared: look only at our rows). */
+/** The operations view's fleet, alert and data-plane queries against the test databases (shared: look only at our rows). */
+
+// The data plane's partitions are this file's own: the prefix must be set before ~/env.ts is imported.
+const prefix = vi.hoisted(() => {
+  const value = `t.operations-domain.${crypto.randomUUID().slice(0, 8)}.`;
+  process.env.QUEUE_PREFIX = value; // eslint-disable-line no-restricted-properties -- test wiring, before the env module loads
+  return value;
+});
 
 let cast: Cast;
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
@@ -28,6 +35,10 @@ async function deviceLastHeardAt(ownerId: string | null, lastCountedAt: Date | n
 
 beforeAll(async () => {
   cast = await createCast();
+});
+
+afterAll(async () => {
+  await monitoringDb.monitoringPartition.deleteMany({ where: { queuePrefix: prefix } });
 });
 
 describe("fleet overview", () => {
@@ -126,5 +137,41 @@ describe("alerts across clients", () => {
     // The current hour's over-consumption alert is active as well; by kind, only it.
     expect((await ours({ ownerId: cast.clientB.id, state: "active", })).map((a) => a.id).sort()).toEqual([active.id, overLimit.id].sort());
     expect((await ours({ kind: "over_consumption", })).map((a) => a.id)).toEqual([overLimit.id]);
+  });
+});
+
+describe("data plane", () => {
+  it("shows each partition's readings/s from its replica's last recorded window while that is recent, none once it is stale", async () => {
+    const now = new Date();
+    const secondsAgo = (seconds: number) => new Date(now.getTime() - seconds * 1_000);
+    /** A 10 s window of `readings` that ended `endedSecondsAgo` before now. */
+    const window = (readings: number, endedSecondsAgo: number) => ({
+      recentReadings: readings,
+      recentWindowStart: secondsAgo(endedSecondsAgo + 10),
+      recentWindowEnd: secondsAgo(endedSecondsAgo),
+    });
+    await monitoringDb.monitoringPartition.createMany({
+      data: [
+        { partitionIndex: 0, ...window(25, 2) },
+        // Up to three window lengths old: still its replica's current rate (one or two writes may have failed).
+        { partitionIndex: 1, ...window(7, 30) },
+        // Older: the replica stopped, or cannot reach the database; the console must not show it as live.
+        { partitionIndex: 2, ...window(400, 31) },
+        // Claimed, no window recorded yet.
+        { partitionIndex: 3 },
+      ].map((row) => ({ queuePrefix: prefix, lastClaimedBy: `${prefix}monitoring-a-locks`, ...row })),
+    });
+
+    const plane = dataPlaneSchema.parse(await dataPlane(cast.admin, now));
+    expect(plane.partitions.map((p) => [p.index, p.readingsPerSecond])).toEqual([
+      [0, 2.5],
+      [1, 0.7],
+      [2, null],
+      [3, null],
+    ]);
+  });
+
+  it("refuses a client", async () => {
+    await expect(dataPlane(cast.clientA)).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 });

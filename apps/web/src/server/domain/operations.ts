@@ -39,26 +39,17 @@ async function fromMonitoring<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-interface DeviceActivity {
-  /** When monitoring last counted a reading of the device (its newest hour's updated_at). */
-  lastReadingAt: Date | null;
-  /** Readings counted in the hours starting at or after `since`. */
-  recentReadings: number;
-}
-
-/** Per device: the newest hour's updated_at, and the readings counted in the hours from `since` on (an hour start). */
-async function deviceActivity(deviceIds: string[], since: Date): Promise<Map<string, DeviceActivity>> {
+/** Per device: when monitoring last counted a reading of it (its newest hour's updated_at), null if never. */
+async function lastReadings(deviceIds: string[]): Promise<Map<string, Date | null>> {
   if (deviceIds.length === 0) return new Map();
   const rows = await fromMonitoring(() =>
-    monitoringDb.$queryRaw<{ device_id: string; updated_at: Date | null; recent: number }[]>`
-      SELECT d.device_id::text AS device_id, latest.updated_at, coalesce(recent.readings, 0)::integer AS recent
+    monitoringDb.$queryRaw<{ device_id: string; updated_at: Date | null }[]>`
+      SELECT d.device_id::text AS device_id, latest.updated_at
         FROM unnest(${deviceIds}::uuid[]) AS d(device_id)
         LEFT JOIN LATERAL (SELECT updated_at FROM hourly_consumption h
-                            WHERE h.device_id = d.device_id ORDER BY h.hour_start DESC LIMIT 1) AS latest ON true
-        LEFT JOIN LATERAL (SELECT sum(reading_count) AS readings FROM hourly_consumption h
-                            WHERE h.device_id = d.device_id AND h.hour_start >= ${since}) AS recent ON true`,
+                            WHERE h.device_id = d.device_id ORDER BY h.hour_start DESC LIMIT 1) AS latest ON true`,
   );
-  return new Map(rows.map((row) => [row.device_id, { lastReadingAt: row.updated_at, recentReadings: row.recent }]));
+  return new Map(rows.map((row) => [row.device_id, row.updated_at]));
 }
 
 async function usernamesOf(userIds: (string | null)[]): Promise<Map<string, string>> {
@@ -112,15 +103,9 @@ export async function fleetOverview(viewer: Viewer, input: FleetInput, now = new
   const silentAfterMinutes = env.FLEET_SILENT_AFTER_MINUTES;
   const silentBefore = now.getTime() - silentAfterMinutes * 60_000;
   const devices = await deviceDb.device.findMany({ select: { id: true, name: true, ownerId: true } });
-  const [activity, usernames] = await Promise.all([
-    deviceActivity(
-      devices.map((d) => d.id),
-      now,
-    ),
-    usernamesOf(devices.map((d) => d.ownerId)),
-  ]);
+  const [lastReadingOf, usernames] = await Promise.all([lastReadings(devices.map((d) => d.id)), usernamesOf(devices.map((d) => d.ownerId))]);
   const rows = devices.map((device) => {
-    const lastReadingAt = activity.get(device.id)?.lastReadingAt ?? null;
+    const lastReadingAt = lastReadingOf.get(device.id) ?? null;
     const state: DeviceState = lastReadingAt === null ? "never" : lastReadingAt.getTime() < silentBefore ? "silent" : "reporting";
     return {
       deviceId: device.id,
@@ -196,8 +181,6 @@ export const dataPlaneSchema = z.object({
   broker: z.enum(["ok", "unreachable"]),
   /** Partitions in use: the live monitoring replicas as RabbitMQ counts them; null when the broker is unreachable. */
   livePartitionCount: z.number().int().nullable(),
-  /** The readings/s figures are the readings counted in the hours from this one on, per second since it began. */
-  rateSince: z.date(),
   partitions: z.array(
     z.object({
       index: z.number().int(),
@@ -212,7 +195,12 @@ export const dataPlaneSchema = z.object({
       lastClaimedBy: z.string().nullable(),
       lastClaimedAt: z.date().nullable(),
       devices: z.number().int(),
-      readingsPerSecond: z.number(),
+      /**
+       * Readings per second its replica newly counted from this queue (duplicates not included) in the
+       * last complete window it recorded (MONITORING_RATE_WINDOW_MS, 10 s by default); null when no window
+       * ended within the last RATE_FRESH_WINDOWS window lengths (no replica holds it, or it stopped).
+       */
+      readingsPerSecond: z.number().nullable(),
       lastReadingAt: z.date().nullable(),
     }),
   ),
@@ -221,6 +209,22 @@ export const dataPlaneSchema = z.object({
 export type DataPlane = z.infer<typeof dataPlaneSchema>;
 
 const BROKER_TIMEOUT_MS = 2_000;
+
+/** A partition's recorded window counts as its current rate while it ended at most this many window lengths ago. */
+const RATE_FRESH_WINDOWS = 3;
+
+/** Readings per second of a partition's last recorded window (3 decimals), or null when there is none or it is stale. */
+function currentRate(
+  claim: { recentReadings: number | null; recentWindowStart: Date | null; recentWindowEnd: Date | null } | undefined,
+  now: Date,
+): number | null {
+  if (!claim) return null;
+  const { recentReadings: readings, recentWindowStart: start, recentWindowEnd: end } = claim;
+  if (readings === null || start === null || end === null) return null;
+  const lengthMs = end.getTime() - start.getTime();
+  if (lengthMs <= 0 || now.getTime() - end.getTime() > RATE_FRESH_WINDOWS * lengthMs) return null;
+  return Math.round((readings * 1_000_000) / lengthMs) / 1_000;
+}
 
 interface QueueCounts {
   messages: number;
@@ -262,19 +266,21 @@ async function withQueueCheck<T>(work: (check: CheckQueue) => Promise<T>): Promi
 
 /**
  * Per partition queue: consumers and depth (RabbitMQ), the replica holding its lock (pg_locks) and the
- * last to claim it (monitoring_partitions), and its devices' readings/s and last reading. RabbitMQ
- * unreachable is an answer (`broker: "unreachable"`), not an error: the rest still shows.
+ * last to claim it (monitoring_partitions), its current readings/s, and its devices and their last
+ * reading. RabbitMQ unreachable is an answer (`broker: "unreachable"`), not an error: the rest still shows.
+ *
+ * readings/s is what the partition's replica recorded in monitoring_partitions for its last complete
+ * window (the readings it newly counted from the queue over the window's length; apps/workers
+ * PartitionRates), shown while that window ended at most RATE_FRESH_WINDOWS window lengths before `now`:
+ * a replica that stopped or lost its database leaves a window behind that nothing else clears.
  *
  * Devices are assigned to partitions as the balancer does (packages/hashing) with the live partition
  * count (consumers of monitoring.sync.queue, the number the balancer follows), or, with no replica live,
- * every partition known. readings/s are hourly sums (`hourly_consumption.reading_count` of the current and
- * the previous UTC hour, over the seconds since the previous hour began): a one-to-two-hour average,
- * from one index probe per device, counted by the readings' own timestamps. Not an instant rate.
+ * every partition known.
  */
 export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataPlane> {
   assertAdmin(viewer);
   const names = queueNames(env.QUEUE_PREFIX);
-  const rateSince = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 - 3_600_000);
   const [claims, locks, devices] = await fromMonitoring(() =>
     Promise.all([
       monitoringDb.monitoringPartition.findMany({ where: { queuePrefix: env.QUEUE_PREFIX }, orderBy: { partitionIndex: "asc" } }),
@@ -302,32 +308,26 @@ export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataP
   const partitionCount = Math.max(known, broker?.liveCount ?? 0);
   const queues = Array.from({ length: partitionCount }, (_, i) => names.partition(i));
   const routingCount = broker && broker.liveCount > 0 ? broker.liveCount : partitionCount;
-  const activity = await deviceActivity(
-    devices.map((d) => d.deviceId),
-    rateSince,
-  );
-  const perPartition = Array.from({ length: partitionCount }, () => ({ devices: 0, readings: 0, lastReadingAt: null as Date | null }));
+  const lastReadingOf = await lastReadings(devices.map((d) => d.deviceId));
+  const perPartition = Array.from({ length: partitionCount }, () => ({ devices: 0, lastReadingAt: null as Date | null }));
   if (routingCount > 0) {
-    for (const [deviceId, { lastReadingAt, recentReadings }] of activity) {
+    for (const [deviceId, lastReadingAt] of lastReadingOf) {
       const slot = perPartition[partitionOf(deviceId, routingCount)];
       if (!slot) continue;
       slot.devices++;
-      slot.readings += recentReadings;
       if (lastReadingAt && (!slot.lastReadingAt || lastReadingAt > slot.lastReadingAt)) slot.lastReadingAt = lastReadingAt;
     }
   }
-  const seconds = (now.getTime() - rateSince.getTime()) / 1_000;
   const claimOf = new Map(claims.map((c) => [c.partitionIndex, c]));
   const lockOf = new Map(locks.map((l) => [l.partition, l]));
   return {
     generatedAt: now,
     broker: broker ? "ok" : "unreachable",
     livePartitionCount: broker?.liveCount ?? null,
-    rateSince,
     partitions: queues.map((queue, index) => {
       const lock = lockOf.get(index);
       const claim = claimOf.get(index);
-      const slot = perPartition[index] ?? { devices: 0, readings: 0, lastReadingAt: null };
+      const slot = perPartition[index] ?? { devices: 0, lastReadingAt: null };
       return {
         index,
         queue,
@@ -338,7 +338,7 @@ export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataP
         lastClaimedBy: claim?.lastClaimedBy ?? null,
         lastClaimedAt: claim?.lastClaimedAt ?? null,
         devices: slot.devices,
-        readingsPerSecond: Math.round((slot.readings / seconds) * 1_000) / 1_000,
+        readingsPerSecond: currentRate(claim, now),
         lastReadingAt: slot.lastReadingAt,
       };
     }),

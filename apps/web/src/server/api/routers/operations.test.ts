@@ -123,11 +123,11 @@ describe("data plane", () => {
     });
     await replica.query("SELECT pg_advisory_lock($1, 0)", [partitionLockClass(prefix)]);
     const replicaPid = (await replica.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
-    // A device with 36 readings counted in the current hour (the other tests' devices add to the sums).
+    // A device counted into after every other one seeded: its partition's last reading.
     const device = await fixtures.createTestDevice(cast.admin, cast.clientA.id);
     await fixtures.seedMonitoring(device.id, cast.clientA.id, []);
     const hourStart = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-    const countedAt = new Date(Date.now() + 60_000); // newer than anything else seeded: its partition's last reading
+    const countedAt = new Date(Date.now() + 60_000);
     await monitoringDb.hourlyConsumption.create({ data: { deviceId: device.id, hourStart, totalKwh: "1", readingCount: 36, updatedAt: countedAt } });
 
     let plane = await fixtures.callerFor(cast.admin).operations.dataPlane();
@@ -144,9 +144,9 @@ describe("data plane", () => {
     expect(plane.deadLetter).toEqual({ queue: names.deadLetter, depth: 1 });
     // With no replica live, devices are spread over every known partition (2), as the balancer would.
     const own = plane.partitions[partitionOf(device.id, 2)];
-    const seconds = (plane.generatedAt.getTime() - plane.rateSince.getTime()) / 1_000;
-    expect(own?.readingsPerSecond).toBeGreaterThanOrEqual(Math.floor((36 / seconds) * 1_000) / 1_000);
     expect(own?.lastReadingAt).toEqual(countedAt);
+    // No replica recorded a window for these partitions: no current rate (domain/operations.test.ts has them).
+    expect(plane.partitions.map((p) => p.readingsPerSecond)).toEqual([null, null]);
     expect(own?.devices).toBeGreaterThanOrEqual(1);
   });
 
