@@ -1,5 +1,5 @@
 import type { Measurement } from "@ems/contracts/measurement";
-import { queueNames } from "@ems/contracts/queues";
+import { queueNames, type QueueNames } from "@ems/contracts/queues";
 import { deviceSyncEventSchema, type DeviceSyncEvent } from "@ems/contracts/sync";
 import { Broker, declareTopology, type Delivery, type Logger } from "@ems/messaging";
 import { randomBytes } from "node:crypto";
@@ -10,7 +10,7 @@ import { Notifier } from "./notifier.ts";
 import { PartitionLocks } from "./partition-locks.ts";
 import { DEFAULT_RATE_WINDOW_MS, PartitionRates } from "./partition-rates.ts";
 import { PartitionManager, type PartitionConsumer } from "./partitions.ts";
-import { QueueStats } from "./queue-stats.ts";
+import { QueueStats, liveReplicaCount } from "./queue-stats.ts";
 import { parseReadingMessage } from "./reading-messages.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
@@ -334,10 +334,13 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   rates?.start();
   await held.recount().catch((error: unknown) => log.warn(`held readings not counted yet (the next sweep will): ${String(error)}`));
   held.start();
+  // The sweep asks what waits in monitoring's input queues (a pinned replica has no stats of its own).
+  const inputStats = stats ?? new QueueStats(config.rabbitmqUrl, `${name}-stats`, log);
   const silence = new SilenceSweep({
     pool,
     silentAfterMinutes: config.silentAfterMinutes ?? DEFAULT_SILENT_AFTER_MINUTES,
     sweepIntervalMs: config.silenceSweepIntervalMs ?? DEFAULT_SILENCE_SWEEP_INTERVAL_MS,
+    queuedMessages: () => queuedInputMessages(inputStats, names, config.partitionCount),
     onChanged: (alarms) => notifier.notifySilence(alarms),
     log,
   });
@@ -353,21 +356,34 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
       stopStatsLog();
       stopPartitionMaintenance();
       await rates?.stop();
+      await silence.stop();
       // No longer counted as live first (its sync consumer goes): the balancer stops sending to this
       // replica's partitions within its poll interval, and the other replicas drain what is left in
       // them once the locks are released, exactly as after a crash.
       await manager?.halt();
       await consumer.close();
       await manager?.stop();
-      await stats?.close();
+      await inputStats.close();
       await held.stop();
-      await silence.stop();
       await notifier.close();
       await publisher.close();
       await pool.end();
       log.info(`stopped; counted ${counts.counted} readings in ${counts.batches} batches`);
     },
   };
+}
+
+/**
+ * Ready messages in monitoring's input queues: the balancer's (sensor.data.queue) and every partition
+ * queue in use (the live partition count, or the configured one if larger).
+ */
+async function queuedInputMessages(stats: QueueStats, names: QueueNames, partitionCount: number): Promise<number> {
+  const partitions = Math.max(partitionCount, await liveReplicaCount(stats, names));
+  let queued = 0;
+  for (const queue of [names.sensorData, ...Array.from({ length: partitions }, (_, i) => names.partition(i))]) {
+    queued += (await stats.counts(queue))?.messages ?? 0;
+  }
+  return queued;
 }
 
 type SyncParse = { ok: true; event: DeviceSyncEvent } | { ok: false; reason: string };

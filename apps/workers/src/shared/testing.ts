@@ -74,6 +74,17 @@ export class QueueProbe {
     await this.channel.waitForConfirms();
   }
 
+  /** Puts `count` copies of `body` on `queue` (a backlog), confirmed. */
+  async fill(queue: string, count: number, body: object): Promise<void> {
+    const content = Buffer.from(JSON.stringify(body));
+    for (let i = 0; i < count; i++) this.channel.sendToQueue(queue, content, { persistent: true });
+    await this.channel.waitForConfirms();
+  }
+
+  async purge(queue: string): Promise<void> {
+    await this.channel.purgeQueue(queue);
+  }
+
   /** Starts recording every message arriving on `queue` (acked at once). */
   async record(queue: string): Promise<ConsumeMessage[]> {
     const received: ConsumeMessage[] = [];

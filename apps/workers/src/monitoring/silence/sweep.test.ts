@@ -11,7 +11,7 @@ import { startMonitoring } from "../monitoring.ts";
 import { maintainReadingPartitions, oldestAcceptedReading } from "../retention.ts";
 import { applyDeviceSyncEvent } from "../sync.ts";
 import { testMonitoringConfig } from "../test-support.ts";
-import { sweepDeviceSilence } from "./sweep.ts";
+import { SILENCE_BACKLOG_LIMIT, SilenceSweep, sweepDeviceSilence } from "./sweep.ts";
 
 /**
  * The sweep looks at every device of its database, so it runs on databases of its own rather than on
@@ -167,6 +167,66 @@ describe("the device silent alarm", () => {
   });
 });
 
+describe("while readings wait in monitoring's input queues", () => {
+  /** A sweep every 50 ms told that `queued()` messages wait (or that RabbitMQ cannot say); the alarms it reports. */
+  async function sweeping(queued: () => Promise<number>, during: (reported: () => DeviceSilence[]) => Promise<void>) {
+    const reported: DeviceSilence[] = [];
+    const sweep = new SilenceSweep({
+      pool,
+      silentAfterMinutes: SILENT_AFTER_MINUTES,
+      sweepIntervalMs: 50,
+      queuedMessages: queued,
+      onChanged: (alarms) => reported.push(...alarms),
+      log: testLogger,
+    });
+    sweep.start();
+    try {
+      await during(() => reported);
+    } finally {
+      await sweep.stop();
+    }
+  }
+  const ticks = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  it("raises no alarm (a device may look silent only because its readings wait there), but clears; then raises once drained", async () => {
+    const back = await device();
+    await lastCountedAgo(back, SILENT_AFTER_MINUTES + 20);
+    const [alarm] = of(back, await sweep());
+    await countReading(back);
+    const silent = await device();
+    await lastCountedAgo(silent, SILENT_AFTER_MINUTES + 20);
+
+    let queued = SILENCE_BACKLOG_LIMIT + 1;
+    await sweeping(
+      () => Promise.resolve(queued),
+      async (reported) => {
+        await eventually("the reporting device's alarm cleared", () => of(back, reported()).length === 1);
+        expect(of(back, reported())).toEqual([{ ...alarm, state: "cleared", clearedAt: expect.any(String) as unknown }]);
+        await ticks();
+        expect(of(silent, reported())).toEqual([]);
+        expect(await alarmRows(silent)).toEqual([]);
+
+        queued = SILENCE_BACKLOG_LIMIT;
+        await eventually("the silent device raised", () => of(silent, reported()).length === 1);
+        expect(of(silent, reported())[0]).toMatchObject({ state: "active" });
+      },
+    );
+  });
+
+  it("raises no alarm while RabbitMQ cannot say what waits", async () => {
+    const silent = await device();
+    await lastCountedAgo(silent, SILENT_AFTER_MINUTES + 20);
+    await sweeping(
+      () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5672")),
+      async (reported) => {
+        await ticks();
+        expect(of(silent, reported())).toEqual([]);
+      },
+    );
+    expect(await alarmRows(silent)).toEqual([]);
+  });
+});
+
 describe("a monitoring replica", () => {
   it("pushes each silence alarm raised and cleared on device.silence, once", async () => {
     const prefix = uniqueQueuePrefix("silence");
@@ -202,6 +262,37 @@ describe("a monitoring replica", () => {
       expect(pushed()[1]).toEqual({ ...raised, state: "cleared", clearedAt: expect.any(String) as unknown });
       await new Promise((resolve) => setTimeout(resolve, 600)); // a few more sweeps
       expect(pushed()).toHaveLength(2);
+    } finally {
+      await replica.stop();
+      await probe.close(names, 1);
+    }
+  });
+
+  it("raises nothing while a backlog waits in its input queues (after an outage), and raises once it is drained", async () => {
+    const prefix = uniqueQueuePrefix("silence-backlog");
+    const names = queueNames(prefix);
+    const probe = await QueueProbe.connect();
+    await probe.declare(names, 1);
+    const notifications = await probe.record(names.chatNotifications);
+    // Readings the balancer has not forwarded yet (it is down): this replica would count them late.
+    await probe.fill(names.sensorData, SILENCE_BACKLOG_LIMIT + 1, { timestamp: Date.now(), device_id: randomUUID(), measurement_value: 0.1 });
+    const replica = await startMonitoring(
+      testMonitoringConfig(prefix, { partitionCount: 1, partitionIndex: 0, databaseUrl: urls.monitoring, silentAfterMinutes: SILENT_AFTER_MINUTES, silenceSweepIntervalMs: 100 }),
+    );
+    try {
+      const deviceId = await device();
+      await lastCountedAgo(deviceId, SILENT_AFTER_MINUTES + 10);
+      const pushed = () =>
+        notifications
+          .filter((m) => m.fields.routingKey === NOTIFICATION_ROUTING_KEYS.deviceSilence)
+          .map((m) => deviceSilenceSchema.parse(JSON.parse(m.content.toString())))
+          .filter((alarm) => alarm.deviceId === deviceId);
+      await new Promise((resolve) => setTimeout(resolve, 800)); // several sweeps
+      expect(pushed()).toEqual([]);
+      expect(await alarmRows(deviceId)).toEqual([]);
+
+      await probe.purge(names.sensorData);
+      await eventually("the alarm raised once the backlog is gone", () => pushed().length === 1);
     } finally {
       await replica.stop();
       await probe.close(names, 1);

@@ -84,23 +84,37 @@ const toDeviceSilence = (row: AlarmRow, silentAfterMinutes: number): DeviceSilen
  * One sweep: clears, then raises (so a device that reported and went silent again within one interval
  * gets its old alarm cleared and a new one raised), in one transaction under the sweep lock. Returns the
  * alarms cleared and raised, or nothing when another replica is sweeping (it finds the same; waiting for
- * it would only hold a pool connection the batches need).
+ * it would only hold a pool connection the batches need). `raise: false` only clears.
  */
-export async function sweepDeviceSilence(pool: pg.Pool, silentAfterMinutes: number): Promise<DeviceSilence[]> {
+export async function sweepDeviceSilence(pool: pg.Pool, silentAfterMinutes: number, { raise = true } = {}): Promise<DeviceSilence[]> {
   const rows = await inTransaction(pool, async (client) => {
     const { rows: locks } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1::bigint) AS locked", [SILENCE_SWEEP_LOCK]);
     if (!locks[0]?.locked) return [];
     const cleared = await client.query<AlarmRow>(CLEAR_SQL);
-    const raised = await client.query<AlarmRow>(RAISE_SQL, [silentAfterMinutes]);
-    return [...cleared.rows, ...raised.rows];
+    const raised = raise ? (await client.query<AlarmRow>(RAISE_SQL, [silentAfterMinutes])).rows : [];
+    return [...cleared.rows, ...raised];
   });
   return rows.map((row) => toDeviceSilence(row, silentAfterMinutes));
 }
+
+/**
+ * More messages than this waiting in monitoring's input queues means readings are being counted late,
+ * so a device may look silent only because its readings wait there (after an outage of monitoring or
+ * the balancer, every device would): no alarm is raised until they are drained. Clearing goes on. About
+ * a second of work for the pipeline at its measured rate, whether the messages are single readings
+ * (sensor.data.queue) or batches (partition queues).
+ */
+export const SILENCE_BACKLOG_LIMIT = 1_000;
 
 export interface SilenceSweepOptions {
   pool: pg.Pool;
   silentAfterMinutes: number;
   sweepIntervalMs: number;
+  /**
+   * Ready messages in monitoring's input queues (see SILENCE_BACKLOG_LIMIT); a failure (RabbitMQ away)
+   * defers raising as a backlog does. Without it, alarms are raised whatever waits.
+   */
+  queuedMessages?: () => Promise<number>;
   /** After a sweep committed: the alarms it raised or cleared (pushed to chat). */
   onChanged: (alarms: readonly DeviceSilence[]) => void;
   log: Logger;
@@ -115,6 +129,8 @@ export class SilenceSweep {
   private timer: NodeJS.Timeout | undefined;
   /** The sweep in progress, if any: a slow sweep is not overlapped by the next tick. */
   private sweeping: Promise<void> | undefined;
+  /** Whether the last sweep held back raising (logged when this changes, not every tick). */
+  private deferring = false;
 
   constructor(private readonly options: SilenceSweepOptions) {}
 
@@ -122,7 +138,8 @@ export class SilenceSweep {
   start(): void {
     const { pool, silentAfterMinutes, sweepIntervalMs, onChanged, log } = this.options;
     this.timer = setInterval(() => {
-      this.sweeping ??= sweepDeviceSilence(pool, silentAfterMinutes)
+      this.sweeping ??= this.mayRaise()
+        .then((raise) => sweepDeviceSilence(pool, silentAfterMinutes, { raise }))
         .then((alarms) => {
           if (alarms.length > 0) onChanged(alarms);
         })
@@ -132,6 +149,21 @@ export class SilenceSweep {
         });
     }, sweepIntervalMs);
     this.timer.unref();
+  }
+
+  /** False while monitoring's input queues hold a backlog, or cannot be asked. */
+  private async mayRaise(): Promise<boolean> {
+    const { queuedMessages, log } = this.options;
+    if (!queuedMessages) return true;
+    const deferral = await queuedMessages().then(
+      (queued) => (queued > SILENCE_BACKLOG_LIMIT ? `${queued} messages wait in monitoring's input queues` : undefined),
+      (error: unknown) => `RabbitMQ cannot say what waits in monitoring's input queues (${String(error)})`,
+    );
+    if ((deferral !== undefined) !== this.deferring) {
+      this.deferring = deferral !== undefined;
+      log.info(deferral ? `device silent alarms held back: ${deferral}` : "device silent alarms raised again: the input queues are drained");
+    }
+    return deferral === undefined;
   }
 
   /** Stops the sweep and waits for one in progress (its alarms are handed on before this resolves). */
