@@ -6,7 +6,7 @@ import type { AlertCreated, ConsumptionUpdated, DeviceSilence } from "./notifica
  * payload schemas (the server validates every client payload with them) and the acknowledgement shape.
  * Use the two event maps as the generics of `Server` / `Socket` on both sides, e.g.
  * `io<ServerToClientEvents, ClientToServerEvents>(url, { path: SOCKET_PATH, auth: { token, timeZone } })`,
- * `timeZone` being the client's IANA zone (optional, UTC by default: the bot's "yesterday" is in it).
+ * `timeZone` being the client's IANA zone (optional; UTC when absent or unknown: the bot's "yesterday" is in it).
  */
 
 export const SOCKET_PATH = "/socket.io";
@@ -170,8 +170,8 @@ export type Ack<T> = (response: AckResponse<T>) => void;
  * "token_revoked": the token was issued before the user's sessions ended (sign-out, password or role
  * change, deletion) — a fresh token is refused too unless the user signed in again; "unavailable": the
  * chat could not check the token against its database, try again shortly; "too_many_sockets": the user
- * already has the maximum of open sockets on this chat process (CHAT_MAX_SOCKETS_PER_USER): close one;
- * "time_zone_invalid": auth.timeZone is not an IANA zone. (A disallowed Origin is refused before Socket.IO runs: HTTP 403, seen as a transport error.)
+ * already has the maximum of open sockets on this chat process (CHAT_MAX_SOCKETS_PER_USER): close one.
+ * (A disallowed Origin is refused before Socket.IO runs: HTTP 403, seen as a transport error.)
  */
 export const CONNECT_ERROR_CODES = [
   "token_missing",
@@ -180,7 +180,6 @@ export const CONNECT_ERROR_CODES = [
   "token_revoked",
   "unavailable",
   "too_many_sockets",
-  "time_zone_invalid",
 ] as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 

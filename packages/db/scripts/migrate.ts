@@ -15,14 +15,15 @@ const { databaseUrls, dbEnv } = await import("../src/env.ts");
 const waitMs = dbEnv.MIGRATE_WAIT_SECONDS * 1000;
 for (const name of (requested.length ? requested : DATABASES) as DatabaseName[]) {
   try {
-    const output = await migrate(name, databaseUrls[name], { waitMs });
+    const botPassword = CHAT_BOT_DATABASES.includes(name) ? dbEnv.CHAT_BOT_DATABASE_PASSWORD : undefined;
+    let botPasswordSet = false;
+    const output = await migrate(name, databaseUrls[name], {
+      waitMs,
+      afterMigrations: botPassword ? async (client) => void (botPasswordSet = await setRolePassword(client, CHAT_BOT_ROLE, botPassword)) : undefined,
+    });
     const applied = output.split("\n").filter((line) => line.startsWith("Applying:")).length;
     console.log(`database ${name}: ${applied ? `${applied} migration(s) applied` : "up to date"}`);
-    const botPassword = dbEnv.CHAT_BOT_DATABASE_PASSWORD;
-    if (botPassword && CHAT_BOT_DATABASES.includes(name)) {
-      await setRolePassword(databaseUrls[name], CHAT_BOT_ROLE, botPassword);
-      console.log(`database ${name}: role ${CHAT_BOT_ROLE} may sign in with its password`);
-    }
+    if (botPasswordSet) console.log(`database ${name}: role ${CHAT_BOT_ROLE} may sign in with its (new) password`);
   } catch (error) {
     // migrate's messages name the database and the cause, without the password: no stack needed.
     console.error(error instanceof Error ? error.message : String(error));

@@ -24,29 +24,48 @@ describe("scramSha256Secret", () => {
 });
 
 describe("setRolePassword", () => {
-  it("stores the secret as given (PostgreSQL took it as pre-hashed, not as a password to hash) and makes the role LOGIN", async () => {
+  it("stores the secret as given (PostgreSQL took it as pre-hashed), makes the role LOGIN, and writes again only for a new password", async () => {
     const admin = new pg.Client({ connectionString: databaseUrls.monitoring });
     await admin.connect();
     const role = `ems_test_role_${randomBytes(4).toString("hex")}`;
+    const stored = async () =>
+      (await admin.query<{ rolpassword: string; rolcanlogin: boolean }>("SELECT rolpassword, rolcanlogin FROM pg_authid WHERE rolname = $1", [role])).rows[0];
     try {
       await admin.query(`CREATE ROLE ${role} NOLOGIN`);
-      await setRolePassword(databaseUrls.monitoring, role, "correct horse battery staple");
-      const { rows } = await admin.query<{ rolpassword: string; rolcanlogin: boolean }>(
-        "SELECT rolpassword, rolcanlogin FROM pg_authid WHERE rolname = $1",
-        [role],
-      );
-      expect(rows[0]?.rolcanlogin).toBe(true);
-      const salt = Buffer.from(/^SCRAM-SHA-256\$4096:([^$]+)\$/.exec(rows[0]?.rolpassword ?? "")?.[1] ?? "", "base64");
+      expect(await setRolePassword(admin, role, "correct-horse-battery-staple")).toBe(true);
+      const first = await stored();
+      expect(first?.rolcanlogin).toBe(true);
+      const salt = Buffer.from(/^SCRAM-SHA-256\$4096:([^$]+)\$/.exec(first?.rolpassword ?? "")?.[1] ?? "", "base64");
       expect(salt.length).toBe(16);
-      expect(rows[0]?.rolpassword).toBe(scramSha256Secret("correct horse battery staple", salt));
+      expect(first?.rolpassword).toBe(scramSha256Secret("correct-horse-battery-staple", salt));
+
+      // Every replica's migrator runs it at start: the same password changes nothing.
+      expect(await setRolePassword(admin, role, "correct-horse-battery-staple")).toBe(false);
+      expect((await stored())?.rolpassword).toBe(first?.rolpassword);
+      expect(await setRolePassword(admin, role, "another-password")).toBe(true);
+      expect((await stored())?.rolpassword).not.toBe(first?.rolpassword);
     } finally {
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
   });
 
-  it("the migrations made the chat bot's role: read-only sessions, its columns and nothing else", async () => {
-    const admin = new pg.Client({ connectionString: databaseUrls.monitoring });
+  it("refuses a password that is not printable ASCII (it would need SASLprep)", () => {
+    expect(() => scramSha256Secret("pass word")).toThrow(/printable ASCII/);
+    expect(() => scramSha256Secret("pässword")).toThrow(/printable ASCII/);
+  });
+
+  it.each([
+    ["device", ["devices.address", "devices.description", "devices.id", "devices.max_hourly_consumption", "devices.name", "devices.owner_id"]],
+    [
+      "monitoring",
+      [
+        ...["acknowledged_at", "cleared_at", "created_at", "device_id", "hour_start", "kind", "last_reading_at", "limit_kwh", "owner_id", "total_kwh"].map((c) => `alerts.${c}`),
+        ...["device_id", "hour_start", "total_kwh"].map((c) => `hourly_consumption.${c}`),
+      ],
+    ],
+  ] as const)("the %s migrations gave the chat bot's role read-only sessions, its columns and nothing else", async (database, columns) => {
+    const admin = new pg.Client({ connectionString: databaseUrls[database] });
     await admin.connect();
     try {
       const { rows } = await admin.query<{ table: string; column: string }>(
@@ -54,12 +73,9 @@ describe("setRolePassword", () => {
           WHERE grantee = $1 AND privilege_type = 'SELECT' ORDER BY 1, 2`,
         [CHAT_BOT_ROLE],
       );
-      expect(rows.map((row) => `${row.table}.${row.column}`)).toEqual([
-        ...["acknowledged_at", "cleared_at", "created_at", "device_id", "hour_start", "kind", "last_reading_at", "limit_kwh", "owner_id", "total_kwh"].map((c) => `alerts.${c}`),
-        ...["device_id", "hour_start", "total_kwh"].map((c) => `hourly_consumption.${c}`),
-      ]);
-      const writes = await admin.query("SELECT 1 FROM information_schema.table_privileges WHERE grantee = $1 AND privilege_type <> 'SELECT'", [CHAT_BOT_ROLE]);
-      expect(writes.rowCount).toBe(0);
+      expect(rows.map((row) => `${row.table}.${row.column}`)).toEqual(columns);
+      const others = await admin.query("SELECT 1 FROM information_schema.table_privileges WHERE grantee = $1", [CHAT_BOT_ROLE]);
+      expect(others.rowCount).toBe(0);
       const settings = await admin.query<{ setconfig: string[] }>(
         "SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = $1",
         [CHAT_BOT_ROLE],

@@ -66,13 +66,16 @@ describe("daily_consumption", () => {
   });
 
   it("is emptied with the hours by TRUNCATE, and goes with its device", async () => {
-    await client.query("BEGIN");
-    try {
-      await client.query("TRUNCATE hourly_consumption");
-      const { rows } = await client.query<{ count: string }>("SELECT count(*) FROM daily_consumption");
-      expect(rows[0]?.count).toBe("0");
-    } finally {
-      await client.query("ROLLBACK");
+    // In transactions rolled back: the test database is shared with other test files.
+    for (const truncate of ["TRUNCATE hourly_consumption", "TRUNCATE hourly_consumption, daily_consumption", "TRUNCATE devices CASCADE"]) {
+      await client.query("BEGIN");
+      try {
+        await client.query(truncate);
+        const { rows } = await client.query<{ count: string }>("SELECT count(*) FROM daily_consumption");
+        expect(rows[0]?.count, truncate).toBe("0");
+      } finally {
+        await client.query("ROLLBACK");
+      }
     }
     const other = "00000000-0000-4000-8000-0000000da118";
     await client.query("INSERT INTO devices (device_id, max_hourly_consumption, version) VALUES ($1, 1, 1)", [other]);

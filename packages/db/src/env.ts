@@ -1,6 +1,7 @@
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 import { withSecretFiles } from "@ems/config/secrets";
+import { ROLE_PASSWORD_PATTERN } from "./chat-bot-role.ts";
 import { DATABASES, DATABASE_URL_VARIABLES, defaultDatabaseUrl, type DatabaseName } from "./databases.ts";
 
 const url = (name: DatabaseName) => z.url().default(defaultDatabaseUrl(name));
@@ -24,7 +25,7 @@ export const dbEnv = createEnv({
      * monitoring databases sets it, chat signs in with it. Unset: the role has none (development's
      * trusted local connections need none).
      */
-    CHAT_BOT_DATABASE_PASSWORD: z.string().optional(),
+    CHAT_BOT_DATABASE_PASSWORD: z.string().regex(ROLE_PASSWORD_PATTERN, "CHAT_BOT_DATABASE_PASSWORD must be printable ASCII without spaces").optional(),
     /** Connections per Prisma client pool in this process. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** How long the start-up migrator waits for a database that is not reachable yet (0: no waiting). */

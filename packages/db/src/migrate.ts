@@ -26,6 +26,8 @@ export interface MigrateOptions {
   waitMs?: number;
   /** Receives one line per wait. */
   log?: (line: string) => void;
+  /** Runs after the migrations, still under the migration lock, on its connection (e.g. setting a role's password). */
+  afterMigrations?: (client: pg.Client) => Promise<void>;
 }
 
 // Backoff between connection attempts: 0.5 s, doubling, at most 5 s.
@@ -192,7 +194,9 @@ export async function migrate(name: DatabaseName, url: string, options: MigrateO
   });
   try {
     await lock.query("SELECT pg_advisory_lock(hashtext('ems:migrations'))");
-    return await runDbmateUp(name, url);
+    const output = await runDbmateUp(name, url);
+    await options.afterMigrations?.(lock);
+    return output;
   } finally {
     await lock.end();
   }

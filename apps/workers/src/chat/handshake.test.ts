@@ -43,16 +43,6 @@ describe("the Socket.IO handshake", () => {
     closeAll(overWebSocket, overPolling);
   });
 
-  it("refuses a time zone that is not an IANA zone, saying so; takes a real one", async () => {
-    const user = testUser("client");
-    const error = await refusal(connectClient(chat.server.port, user, { timeZone: "Mars/Olympus_Mons" }));
-    expect(error.message).toBe("time_zone_invalid");
-    expect(error.data?.message).toMatch(/IANA/);
-    const socket = await connectClient(chat.server.port, user, { timeZone: "America/Argentina/Buenos_Aires" });
-    expect(socket.connected).toBe(true);
-    closeAll(socket);
-  });
-
   it("ASVS V4.4.3 — refuses a connection without a token", async () => {
     const error = await refusal(connectClient(chat.server.port, null, { token: null }));
     expect(error.message).toBe("token_missing");

@@ -16,7 +16,6 @@ const CONNECT_ERROR_MESSAGES: Record<ConnectErrorCode, string> = {
   token_revoked: "The handshake token was issued before your sessions ended (signed out, password or role changed): request a new one",
   unavailable: "The chat is temporarily unavailable; please try again in a moment",
   too_many_sockets: "Too many open chat connections for this user: close another tab or window first",
-  time_zone_invalid: "auth.timeZone must be an IANA time zone such as Europe/Bucharest (or left out: UTC)",
 };
 
 export function connectError(code: ConnectErrorCode): ExtendedError {
@@ -43,17 +42,16 @@ export function originGate(allowedOrigins: readonly string[]) {
  * Socket.IO middleware: verifies the short-lived "ems-socket" token (Ed25519 signature with the web app's
  * public key, issuer, audience, expiry), then that its session version is not below its user's floor
  * (./session-floors.ts: a token issued before a sign-out, password or role change, or deletion is
- * refused), and keeps its subject on the socket, with the client's time zone (auth.timeZone: the bot
- * answers "yesterday" in it). Refusals say why, so that the client can tell an
+ * refused), and keeps its subject on the socket, with the client's time zone (auth.timeZone, UTC if
+ * absent or unknown: the bot answers "yesterday" in it). Refusals say why, so that the client can tell an
  * expired or revoked token (fetch a new one) from a bad one. If the floor cannot be read (chat database
  * away), the handshake is refused as "unavailable" rather than admitted unchecked: the client retries.
  */
 export function tokenGate(publicKey: KeyObject, floors: SessionFloors, log: Logger) {
   const warn = throttledWarning(log);
   const admit = async (socket: ChatSocket): Promise<ExtendedError | undefined> => {
-    const { token, timeZone = "UTC" } = socket.handshake.auth as Record<string, unknown>;
+    const { token, timeZone } = socket.handshake.auth as Record<string, unknown>;
     if (typeof token !== "string" || token === "") return connectError("token_missing");
-    if (typeof timeZone !== "string" || !isIanaTimeZone(timeZone)) return connectError("time_zone_invalid");
     const result = await verifySocketToken(token, publicKey);
     if (!result.ok) return connectError(result.reason === "expired" ? "token_expired" : "token_invalid");
     try {
@@ -63,7 +61,9 @@ export function tokenGate(publicKey: KeyObject, floors: SessionFloors, log: Logg
       return connectError("unavailable");
     }
     socket.data.user = result.subject;
-    socket.data.timeZone = timeZone;
+    // Only a hint for the bot: a zone this server's ICU does not know (newer than its Node, or garbage)
+    // must not cut the user off from alerts and live data, so it is UTC then.
+    socket.data.timeZone = typeof timeZone === "string" && isIanaTimeZone(timeZone) ? timeZone : "UTC";
     return undefined;
   };
   return (socket: ChatSocket, next: (error?: ExtendedError) => void): void => {

@@ -138,6 +138,15 @@ describe("the AI's tools on the asking user's own data", () => {
     closeAll(socket);
   });
 
+  it("counts in UTC for a client whose zone this server does not know, rather than refusing its socket", async () => {
+    const socket = await connectClient(server.port, alice, { timeZone: "Mars/Olympus_Mons" });
+    toolThenAnswer([{ name: "get_my_consumption", arguments: { from: DAY, to: DAY } }]);
+    const [consumption] = (await toolResults(socket, "How much did I use yesterday?")) as { timeZone: string; totalKwh: number }[];
+    expect(consumption).toMatchObject({ timeZone: "UTC", totalKwh: 2.5 });
+    expect(fakeAi.requests.at(-1)?.body.messages[1]?.content).toMatch(/in the user's time zone, UTC/);
+    closeAll(socket);
+  });
+
   it("lists only the user's own devices and alerts, whatever arguments the model adds", async () => {
     const socket = await connectClient(server.port, alice);
     toolThenAnswer([

@@ -121,6 +121,36 @@ describe("ingestReadings", () => {
     expect(await hourTotals(deviceId)).toEqual({ [iso(T0)]: { total: "1.275", count: 50 } });
   });
 
+  it("commits two batches that add to and start hours of the same devices in crossed order (no deadlock on their days)", async () => {
+    // Each batch adds to one device's existing hour and starts a new hour of the other, so their hourly
+    // upserts touch daily_consumption's rows in two passes (the hours updated, then the hours inserted)
+    // and in opposite device orders. A third session holds one day row until both wait on it.
+    const [first, second] = [await newDevice(), await newDevice()].sort();
+    await ingest(pool, [reading(first!, T0, 1), reading(second!, T0 + HOUR, 1)]);
+    const holder = await pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM daily_consumption WHERE device_id = $1 FOR UPDATE", [first]);
+      const batches = Promise.all([
+        ingest(pool, [reading(first!, T0 + 60_000, 2), reading(second!, T0 + 2 * HOUR, 2)]),
+        ingest(pool, [reading(second!, T0 + HOUR + 60_000, 3), reading(first!, T0 + 3 * HOUR, 3)]),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query("COMMIT");
+      await batches;
+    } finally {
+      holder.release();
+    }
+    const { rows } = await pool.query<{ device_id: string; total: string }>(
+      "SELECT device_id, running_kwh[24]::text AS total FROM daily_consumption WHERE device_id = ANY($1::uuid[]) ORDER BY device_id",
+      [[first, second]],
+    );
+    expect(rows).toEqual([
+      { device_id: first, total: "6" },
+      { device_id: second, total: "6" },
+    ]);
+  });
+
   it("stores each counted reading with its value, and nothing for a duplicate", async () => {
     const deviceId = await newDevice();
     await ingest(pool, [reading(deviceId, T0, 0.1), reading(deviceId, T0 + 600_000, 0.25)]);

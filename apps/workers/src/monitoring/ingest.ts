@@ -47,12 +47,17 @@ export interface IngestResult {
 /**
  * One statement, so one implicit transaction: the readings (the dedup keys), the hourly sums of only the
  * readings that were new, the alerts of device-hours that went over their limit, and the readings held
- * for unknown devices either all commit or none do. Rows are written in key order so that concurrent
- * batches touching the same rows (e.g. while partitions are being resized) lock them in the same order
- * and cannot deadlock.
+ * for unknown devices either all commit or none do.
  *
- * Whether a device is live, deleted or unknown is decided by this same statement: `known` takes a share
- * lock on each device row that exists. A sync event deleting a device either commits before (the lock
+ * Concurrent batches of the same device (two replicas while partitions move, held readings released
+ * beside a replica's batches) take turns: `known` locks each device row of the batch, in device order,
+ * before anything is written, so two batches never hold rows of a shared device's hours or days at the
+ * same time. Key order alone is not enough: the hourly upsert's triggers add to daily_consumption in two
+ * passes (the hours updated, then the hours inserted), each sorted, which two batches can cross (tested).
+ * The lock is FOR NO KEY UPDATE, which foreign-key checks (KEY SHARE) do not wait for.
+ *
+ * Whether a device is live, deleted or unknown is decided by this same statement: `known` locks each
+ * device row that exists. A sync event deleting a device either commits before (the lock
  * re-reads the row and sees `deleted`) or waits until this batch has committed; a reading can never be
  * counted for a device deleted before its batch's write. Every known device of the batch comes back as
  * at least one row (hour_start null when none of its readings was new), so the caller learns which
@@ -67,7 +72,7 @@ const INGEST_SQL = `
     SELECT device_id, device_no, deleted FROM devices
     WHERE device_id = ANY($1::uuid[])
     ORDER BY device_id
-    FOR SHARE
+    FOR NO KEY UPDATE
   ),
   live AS (
     SELECT i.*, k.device_no FROM input i JOIN known k USING (device_id) WHERE NOT k.deleted

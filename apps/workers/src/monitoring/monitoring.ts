@@ -132,9 +132,13 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
   const pool = createPool(config.databaseUrl, config.databasePoolSize, `ems-monitoring-${member}`, log, { statementTimeoutMs: config.statementTimeoutMs });
   const retentionDays = config.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const stopPartitionMaintenance = await startReadingPartitionMaintenance(pool, retentionDays, log);
+  /** The partition locks' session name, which their claims record in monitoring_partitions.last_claimed_by. */
+  const locksApplicationName = `ems-monitoring-${member}-locks`;
   // Elastic only: a pinned replica records no claim, so its partition has no monitoring_partitions row to write to.
   const rates =
-    pinned === undefined ? new PartitionRates({ db: pool, queuePrefix: config.queuePrefix, windowMs: config.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, log }) : undefined;
+    pinned === undefined
+      ? new PartitionRates({ db: pool, queuePrefix: config.queuePrefix, holder: locksApplicationName, windowMs: config.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS, log })
+      : undefined;
 
   // Connection names carry the queue prefix, so each environment's connections are told apart.
   const name = `${config.queuePrefix}monitoring-${member}`;
@@ -300,7 +304,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     const locks = new PartitionLocks({
       databaseUrl: config.databaseUrl,
       queuePrefix: config.queuePrefix,
-      applicationName: `ems-monitoring-${member}-locks`,
+      applicationName: locksApplicationName,
       preferredPartition: elastic.preferredPartition,
       log,
     });

@@ -8,6 +8,8 @@ export const DEFAULT_RATE_WINDOW_MS = 10_000;
 export interface PartitionRatesOptions {
   db: Queryable;
   queuePrefix: string;
+  /** This replica's name in monitoring_partitions.last_claimed_by: a window is written only to a row it claimed last. */
+  holder: string;
   windowMs: number;
   log: Logger;
 }
@@ -75,8 +77,10 @@ export class PartitionRates {
               recent_window_start = now() - make_interval(secs => w.length_ms / 1000),
               recent_window_end = now()
          FROM unnest($2::integer[], $3::integer[], $4::double precision[]) AS w(partition_index, readings, length_ms)
-        WHERE p.queue_prefix = $1 AND p.partition_index = w.partition_index`,
-      [this.options.queuePrefix, partitions, readings, lengthsMs],
+        WHERE p.queue_prefix = $1 AND p.partition_index = w.partition_index
+          -- A write still in flight when the partition moved on must not overwrite its new holder's window.
+          AND p.last_claimed_by = $5`,
+      [this.options.queuePrefix, partitions, readings, lengthsMs, this.options.holder],
     );
   }
 

@@ -271,7 +271,8 @@ async function withQueueCheck<T>(work: (check: CheckQueue) => Promise<T>): Promi
  *
  * readings/s is what the partition's replica recorded in monitoring_partitions for its last complete
  * window (the readings it newly counted from the queue over the window's length; apps/workers
- * PartitionRates), shown while that window ended at most RATE_FRESH_WINDOWS window lengths before `now`:
+ * PartitionRates), shown while that window ended at most RATE_FRESH_WINDOWS window lengths ago (by the
+ * database's clock, which wrote the window):
  * a replica that stopped or lost its database leaves a window behind that nothing else clears.
  *
  * Devices are assigned to partitions as the balancer does (packages/hashing) with the live partition
@@ -281,7 +282,7 @@ async function withQueueCheck<T>(work: (check: CheckQueue) => Promise<T>): Promi
 export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataPlane> {
   assertAdmin(viewer);
   const names = queueNames(env.QUEUE_PREFIX);
-  const [claims, locks, devices] = await fromMonitoring(() =>
+  const [claims, locks, devices, [databaseClock]] = await fromMonitoring(() =>
     Promise.all([
       monitoringDb.monitoringPartition.findMany({ where: { queuePrefix: env.QUEUE_PREFIX }, orderBy: { partitionIndex: "asc" } }),
       monitoringDb.$queryRaw<{ partition: number; pid: number; application_name: string | null }[]>`
@@ -290,6 +291,8 @@ export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataP
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${partitionLockClass(env.QUEUE_PREFIX)}::integer::oid
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       monitoringDb.monitoredDevice.findMany({ where: { deleted: false }, select: { deviceId: true } }),
+      // The windows' ends are the database's clock: their age is judged by it, not by this server's.
+      monitoringDb.$queryRaw<{ now: Date }[]>`SELECT now()`,
     ]),
   );
   const known = Math.max(0, ...claims.map((c) => c.partitionIndex + 1), ...locks.map((l) => l.partition + 1));
@@ -338,7 +341,7 @@ export async function dataPlane(viewer: Viewer, now = new Date()): Promise<DataP
         lastClaimedBy: claim?.lastClaimedBy ?? null,
         lastClaimedAt: claim?.lastClaimedAt ?? null,
         devices: slot.devices,
-        readingsPerSecond: currentRate(claim, now),
+        readingsPerSecond: currentRate(claim, databaseClock?.now ?? now),
         lastReadingAt: slot.lastReadingAt,
       };
     }),

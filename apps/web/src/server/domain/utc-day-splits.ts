@@ -20,9 +20,10 @@ export interface UtcDaySplits {
 /**
  * A stored hour belongs to the bucket its start falls in, as when hours are summed one by one, so a
  * bucket starting at hh:30 (a half-hour zone) starts with the next whole hour. Undefined when some UTC
- * day meets three buckets or a bucket lies strictly inside one UTC day (hours, or a 23-hour day in a
- * zone between UTC−1 and UTC) — one cut per day is all a row's running totals are read for; the caller
- * then sums hours instead.
+ * day meets three buckets or a bucket lies strictly inside one UTC day — hour buckets; no zone's days
+ * or months do that today (checked for every IANA zone, 2016–2026), it would take a zone whose offset
+ * turns from negative to positive within a day — since one cut per day is all a row's running totals
+ * are read for; the caller then sums hours instead.
  */
 export function utcDaySplits(buckets: readonly { start: number; end: number }[]): UtcDaySplits | undefined {
   const first = buckets[0];

@@ -111,11 +111,10 @@ export class SupportBot {
 
   /** `context` is only loaded when the AI is asked. */
   async answer(asker: BotAsker, question: string, context: () => Promise<ChatTurn[]>): Promise<BotReply> {
-    const userId = asker.id;
     const rule = matchRule(question);
     if (rule) return { source: "rule", body: rule.answer };
     if (!this.client) return { source: "fallback", body: FALLBACK_REPLY };
-    if (!this.limiter.tryTake(userId)) return { source: "fallback", body: RATE_LIMITED_REPLY };
+    if (!this.limiter.tryTake(asker.id)) return { source: "fallback", body: RATE_LIMITED_REPLY };
     try {
       return await this.askAi(this.client, asker, [
         { role: "system", content: SYSTEM_PROMPT },
@@ -131,7 +130,6 @@ export class SupportBot {
 
   /** The conversation with the model: its tool calls on the asker's data are run and answered until it replies. */
   private async askAi(client: OpenAI, asker: BotAsker, messages: ChatCompletionMessageParam[]): Promise<BotReply> {
-    const userId = asker.id;
     // One deadline for the whole answer, tool rounds included.
     const signal = AbortSignal.timeout(this.config.timeoutMs);
     const tools = [HANDOFF_TOOL, ...(this.tools?.definitions ?? [])];
@@ -144,7 +142,7 @@ export class SupportBot {
       const message = completion.choices[0]?.message;
       const calls = (message?.tool_calls ?? []).filter((call) => call.type === "function");
       if (calls.some((call) => call.function.name === HANDOFF_TOOL_NAME)) {
-        this.log.info(`AI offered a handoff to an administrator to user ${userId}`);
+        this.log.info(`AI offered a handoff to an administrator to user ${asker.id}`);
         return { source: "fallback", body: DECLINED_REPLY };
       }
       if (message && calls.length > 0 && this.tools) {

@@ -96,21 +96,20 @@ export class UserDataTools {
 
   /** Runs tool `name` for the asker (the socket's user; days in their zone by default): the JSON the model is given back. */
   async run(asker: BotAsker, name: string, argumentsJson: string): Promise<ToolResult> {
-    const ownerId = asker.id;
     switch (name) {
       case "list_my_devices":
-        return { devices: await this.reader.devices(ownerId) };
+        return { devices: await this.reader.devices(asker.id) };
       case "get_my_consumption": {
         const args = parse(consumptionArgs, argumentsJson);
         if ("error" in args) return args;
         const { from, to, device_id: deviceId, time_zone: zone = asker.timeZone } = args.data;
-        const consumption = await this.reader.consumption(ownerId, { from, to, timeZone: zone, deviceId });
+        const consumption = await this.reader.consumption(asker.id, { from, to, timeZone: zone, deviceId });
         return consumption ?? { error: "device_id is not one of the user's devices; only their own devices can be read" };
       }
       case "get_my_alerts": {
         const args = parse(alertsArgs, argumentsJson);
         if ("error" in args) return args;
-        return { alerts: await this.reader.alerts(ownerId, args.data.limit) };
+        return { alerts: await this.reader.alerts(asker.id, args.data.limit) };
       }
       default:
         return { error: `unknown tool ${name}` };

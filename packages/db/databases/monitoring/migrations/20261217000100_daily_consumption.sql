@@ -11,8 +11,10 @@ CREATE TABLE daily_consumption (
   PRIMARY KEY (device_id, day)
 );
 
--- Adds kWh (negative to take away) at device-hours to their days' running totals. Rows are locked in
--- key order, as ingest locks hourly_consumption's, so concurrent writers cannot deadlock on them.
+-- Adds kWh (negative to take away) at device-hours to their days' running totals, locking the rows in
+-- key order. An upsert of hours calls it twice (its UPDATE trigger, then its INSERT trigger), so two
+-- upserts on the same devices could still cross: ingest takes turns per device before writing (see
+-- apps/workers/src/monitoring/ingest.ts).
 -- PL/pgSQL rather than SQL: it keeps the statement's plan for the session instead of planning it again
 -- on every call (twice per ingest batch: once for the hours it inserts, once for those it updates).
 CREATE FUNCTION add_to_daily_consumption(device_ids uuid[], hour_starts timestamptz[], kwhs numeric[]) RETURNS void
@@ -74,9 +76,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- DELETE, not TRUNCATE: a TRUNCATE of both tables (or of devices CASCADE) has daily_consumption open
+-- in this session, where a nested TRUNCATE of it is refused.
 CREATE FUNCTION daily_consumption_after_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  TRUNCATE daily_consumption;
+  DELETE FROM daily_consumption;
   RETURN NULL;
 END $$;
 
