@@ -2,12 +2,14 @@ import amqp from "amqplib";
 import { queueNames } from "@ems/contracts/queues";
 import { Broker, consoleLogger } from "@ems/messaging";
 import { e2eEnv } from "./support/env.ts";
+import { publishReadings } from "./support/readings.ts";
 import { expect, expectNoSeriousA11yViolations, newSession, screenshot, SEEDED_ADMIN, signIn, test } from "./support/fixtures.ts";
 
 /**
  * The operations console's way to a client's consumption and its dead letters by reason, against the
  * whole running system: the admin finds the demo client by username and sees the same day total as
- * the client's own dashboard, switches to the month and to all devices (the address follows), opens
+ * the client's own dashboard and, live, a reading the meter sends meanwhile; switches to the month and
+ * to all devices (the address follows), opens
  * the demo meter's chart from the fleet table, and reads the dead letters by reason after a malformed
  * reading was dead-lettered by the balancer. At desktop and phone width, with axe.
  */
@@ -41,7 +43,7 @@ test.beforeAll(async ({ system }) => {
   await sendMalformedReading(system.queuePrefix);
 });
 
-test("an admin finds the demo client, sees their chart as they do, and opens a device's chart from the fleet", async ({ browser, baseURL }, testInfo) => {
+test("an admin finds the demo client, sees their chart as they do, live, and opens a device's chart from the fleet", async ({ browser, baseURL, system }, testInfo) => {
   // The client's own day total, to compare with what the admin is shown.
   const client = await newSession(browser, baseURL ?? "");
   await signIn(client, DEMO_CLIENT.username, DEMO_CLIENT.password, /\/dashboard$/);
@@ -67,6 +69,12 @@ test("an admin finds the demo client, sees their chart as they do, and opens a d
   await expect(admin.getByTestId("consumption-chart")).toBeVisible();
   await screenshot(admin, testInfo, "42-admin-client-chart");
   await expectNoSeriousA11yViolations(admin, "a client's consumption in the console");
+
+  // Live, as on the client's own dashboard: a reading the meter sends now shows without a reload.
+  const kwhIn = (text: string | null) => Number(/:\s*([\d.,]+)\s*kWh/.exec(text ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
+  const before = kwhIn(clientsTotal);
+  await publishReadings(system.queuePrefix, [{ deviceId: DEMO_DEVICE.id, timestamp: Date.now(), kwh: 0.5 }]);
+  await expect(async () => expect(kwhIn(await admin.getByTestId("day-total").textContent())).toBeCloseTo(before + 0.5, 3)).toPass({ timeout: 30_000 });
 
   // The client's other views: a month, all devices together; the address keeps the device chosen.
   await admin.getByRole("button", { name: "Month", exact: true }).click();

@@ -20,6 +20,11 @@ export const ADMINS_ROOM = "admins";
  * client sockets are in too.
  */
 export const adminRoom = (adminId: string) => `admin:${adminId}`;
+/**
+ * Administrators' sockets watching one client's consumption (the console's view of that client): the
+ * client's `consumption:updated` go here as well as to `user:{id}`. Joined through `consumption:watch`.
+ */
+export const watchRoom = (userId: string) => `watch:${userId}`;
 
 // ---- payloads -------------------------------------------------------------------------------
 
@@ -78,6 +83,8 @@ export const chatClaimSchema = z.object({
 });
 /** `chat:handoff` (client): pass the conversation to the administrators from a bot reply that offers it. */
 export const chatHandoffSchema = z.object({ messageId: z.uuid({ error: "messageId must be a UUID" }) });
+/** A client's id to watch, or null to stop watching. */
+export const consumptionWatchSchema = z.object({ userId: z.uuid({ error: "userId must be a UUID or null" }).nullable() });
 
 export type ChatSendInput = z.input<typeof chatSendSchema>;
 export type ChatTypingInput = z.input<typeof chatTypingSchema>;
@@ -87,6 +94,7 @@ export type ChatInboxInput = z.input<typeof chatInboxSchema>;
 export type ChatOpenInput = z.input<typeof chatOpenSchema>;
 export type ChatReplyInput = z.input<typeof chatReplySchema>;
 export type ChatHandoffInput = z.input<typeof chatHandoffSchema>;
+export type ConsumptionWatchInput = z.input<typeof consumptionWatchSchema>;
 export type ChatConversationInput = z.input<typeof chatConversationSchema>;
 export type ChatClaimInput = z.input<typeof chatClaimSchema>;
 
@@ -230,6 +238,13 @@ export interface ClientToServerEvents {
    * offers no handoff.
    */
   "chat:handoff": (payload: ChatHandoffInput, ack: Ack<{ message: ChatMessage }>) => void;
+  /**
+   * Admin. This socket gets the `consumption:updated` events of client `userId` from now on (the
+   * console's view of that client, live as the client's own dashboard), one client at a time: a new
+   * watch replaces the previous one; `null` stops. For this connection only: watch again after a
+   * reconnect. Ack: the client watched now.
+   */
+  "consumption:watch": (payload: ConsumptionWatchInput, ack: Ack<{ userId: string | null }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -254,6 +269,6 @@ export interface ServerToClientEvents {
    * reported again ("cleared").
    */
   "alarm:silence": (alarm: DeviceSilence) => void;
-  /** To `user:{ownerId}`: a device's running total for the current hour changed. */
+  /** To `user:{ownerId}` and `watch:{ownerId}`: a device's running total for the current hour changed. */
   "consumption:updated": (update: ConsumptionUpdated) => void;
 }

@@ -14,7 +14,9 @@ import {
   chatReplySchema,
   chatSendSchema,
   chatTypingSchema,
+  consumptionWatchSchema,
   userRoom,
+  watchRoom,
   type AckResponse,
   type ChatMessage,
   type ClientToServerEvents,
@@ -123,7 +125,8 @@ async function respond<S extends z.ZodType, T>(
 
 /**
  * The chat protocol of one socket (see @ems/contracts/socket). Rooms are joined by the server only:
- * the user's own `user:{id}`, and `admins` for administrators. Client events are refused for
+ * the user's own `user:{id}`, `admins` for administrators, and the `watch:{clientId}` an administrator
+ * asks for (consumption:watch). Client events are refused for
  * administrators and vice versa, with `forbidden`.
  */
 export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void {
@@ -267,6 +270,14 @@ export function registerChatHandlers(socket: ChatSocket, ctx: ChatContext): void
       return changed(update);
     });
   }
+
+  onAcked(socket, "consumption:watch", consumptionWatchSchema, log, async ({ userId }) => {
+    requireAdmin();
+    const watching = watchRoom("");
+    for (const room of socket.rooms) if (room.startsWith(watching)) await socket.leave(room);
+    if (userId) await socket.join(watchRoom(userId));
+    return { userId };
+  });
 
   socket.on("chat:typing", (payload: unknown) => {
     const parsed = chatTypingSchema.safeParse(payload);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker, consoleLogger, declareTopology } from "@ems/messaging";
 import { DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, NOTIFICATION_ROUTING_KEYS, queueNames } from "@ems/contracts/queues";
 import type { AlertCreated, ConsumptionUpdated, DeviceSilence } from "@ems/contracts/notifications";
+import { eventually } from "../shared/testing.ts";
 import { parseNotification } from "./notifications.ts";
 import { startChatServer, type ChatServer } from "./server.ts";
 import {
@@ -12,6 +13,7 @@ import {
   deleteTestTopology,
   nextEvent,
   recordEvents,
+  request,
   testChatConfig,
   testUser,
   uniqueQueuePrefix,
@@ -66,6 +68,9 @@ afterAll(async () => {
   await deleteTestTopology(queuePrefix);
 });
 
+/** The consumption updates a socket recorded so far. */
+const updatesIn = (events: ReturnType<typeof recordEvents>) => (events.get("consumption:updated") ?? []) as ConsumptionUpdated[];
+
 const publish = (key: string, body: unknown) =>
   monitoring.publish(names.notificationsExchange, key, typeof body === "string" ? body : JSON.stringify(body));
 
@@ -91,6 +96,46 @@ describe("notifications from monitoring", () => {
     expect([...bystanderSaw.keys()]).toEqual([]);
     expect([...adminSaw.keys()]).toEqual([]);
     closeAll(ownerSocket, bystander, admin);
+  });
+
+  it("pushes a client's consumption to an administrator watching that client, one client at a time, until they stop", async () => {
+    const [alice, bob] = [testUser("client"), testUser("client")];
+    const admin = await connectClient(server.port, testUser("admin"));
+    const otherAdmin = await connectClient(server.port, testUser("admin"));
+    const aliceSocket = await connectClient(server.port, alice);
+    const [adminSaw, otherAdminSaw] = [recordEvents(admin), recordEvents(otherAdmin)];
+
+    expect(await request(admin, "consumption:watch", { userId: alice.id })).toEqual({ data: { userId: alice.id } });
+    const forAlice = consumptionFor(alice.id);
+    const toAlice = nextEvent(aliceSocket, "consumption:updated");
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, forAlice);
+    await toAlice;
+    await eventually("the watching administrator got it", () => updatesIn(adminSaw).length === 1);
+    expect(updatesIn(adminSaw)).toEqual([forAlice]);
+
+    // Watching Bob replaces watching Alice.
+    await request(admin, "consumption:watch", { userId: bob.id });
+    const forBob = consumptionFor(bob.id);
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, consumptionFor(alice.id));
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, forBob);
+    await eventually("Bob's update arrived", () => updatesIn(adminSaw).length >= 2);
+    expect(updatesIn(adminSaw)).toEqual([forAlice, forBob]);
+
+    // Stopped: nothing more; the other administrator, who never watched, got nothing.
+    await request(admin, "consumption:watch", { userId: null });
+    await publish(NOTIFICATION_ROUTING_KEYS.consumptionUpdated, consumptionFor(bob.id));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(updatesIn(adminSaw)).toEqual([forAlice, forBob]);
+    expect(updatesIn(otherAdminSaw)).toEqual([]);
+    closeAll(admin, otherAdmin, aliceSocket);
+  });
+
+  it("refuses a client who asks to watch someone, and a malformed watch", async () => {
+    const client = await connectClient(server.port, testUser("client"));
+    const admin = await connectClient(server.port, testUser("admin"));
+    expect(await request(client, "consumption:watch", { userId: randomUUID() })).toMatchObject({ error: { code: "forbidden" } });
+    expect(await request(admin, "consumption:watch", { userId: "alice" })).toMatchObject({ error: { code: "bad_request" } });
+    closeAll(client, admin);
   });
 
   it("pushes a silence alarm to its owner's sockets and to the administrators, once each, and to nobody else", async () => {

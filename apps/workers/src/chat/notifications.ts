@@ -10,7 +10,7 @@ import {
   type DeviceSilence,
   type SessionsEnded,
 } from "@ems/contracts/notifications";
-import { ADMINS_ROOM, userRoom } from "@ems/contracts/socket";
+import { ADMINS_ROOM, userRoom, watchRoom } from "@ems/contracts/socket";
 import type { SessionFloors } from "./session-floors.ts";
 import type { ChatIo } from "./types.ts";
 
@@ -96,9 +96,10 @@ export async function consumeNotifications(
       // One emit to both rooms: a socket in both (an administrator who owns the device) gets it once.
       io.to(ownerId === null ? ADMINS_ROOM : [userRoom(ownerId), ADMINS_ROOM]).emit("alarm:silence", result.payload);
     } else {
-      const room = io.to(userRoom(result.payload.ownerId));
-      if (result.event === "alert:created") room.emit("alert:created", result.payload);
-      else room.emit("consumption:updated", result.payload);
+      const { ownerId } = result.payload;
+      if (result.event === "alert:created") io.to(userRoom(ownerId)).emit("alert:created", result.payload);
+      // Also to the administrators watching this client in the console (one emit: no socket gets it twice).
+      else io.to([userRoom(ownerId), watchRoom(ownerId)]).emit("consumption:updated", result.payload);
     }
     delivery.ack();
   });

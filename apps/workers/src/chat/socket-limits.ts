@@ -17,7 +17,7 @@ export interface SocketBudgetConfig {
 
 /**
  * What each client → server event costs from the budget, roughly by the database work it causes:
- * typing is relayed without the database, send/reply store one row, history/read/handoff run two queries,
+ * typing is relayed without the database, a consumption watch joins a room, send/reply store one row, history/read/handoff run two queries,
  * claim/unassign/resolve/reopen update one row and read its inbox row (a refusal reads it again), inbox/open
  * read whole lists or conversations. An event not in the protocol costs 1 (it is dropped
  * anyway, but a flood of them is a flood).
@@ -33,6 +33,7 @@ export const EVENT_COSTS: Readonly<Record<keyof ClientToServerEvents, number>> =
   "chat:unassign": 5,
   "chat:resolve": 5,
   "chat:reopen": 5,
+  "consumption:watch": 2,
   "chat:inbox": 10,
   "chat:open": 10,
 };

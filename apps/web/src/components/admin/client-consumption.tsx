@@ -3,7 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "~/trpc/react.tsx";
-import { CLIENT_VIEW_REFRESH_MS, ConsumptionView } from "../dashboard/consumption-view.tsx";
+import { ConsumptionView } from "../dashboard/consumption-view.tsx";
+import { useLiveConsumption } from "../dashboard/use-live-consumption.ts";
 import { errorCode, errorMessage } from "../format.ts";
 import { ErrorState, Skeleton } from "../ui/states.tsx";
 import { ClientFinder, clientConsumptionHref } from "./operations-clients.tsx";
@@ -22,6 +23,7 @@ interface ClientConsumptionProps {
 export function ClientConsumption({ userId, initialChoice }: ClientConsumptionProps) {
   const trpc = useTRPC();
   const client = useQuery(trpc.users.byId.queryOptions({ id: userId }));
+  useLiveConsumption(userId);
   // Only the address changes (Next.js keeps its router in step): no navigation, nothing fetched again.
   const keepInAddress = (choice: string) => window.history.replaceState(null, "", clientConsumptionHref(userId, choice));
 
@@ -40,7 +42,7 @@ export function ClientConsumption({ userId, initialChoice }: ClientConsumptionPr
             <h1 className="text-2xl font-semibold break-words">Consumption of {client.data.username}</h1>
             <p className="text-sm text-slate-700">
               {client.data.name}
-              {client.data.role === "admin" ? " (an administrator)" : ""}: their devices by hour, day or month, as on their own dashboard; refreshed every {CLIENT_VIEW_REFRESH_MS / 1_000} s.
+              {client.data.role === "admin" ? " (an administrator)" : ""}: their devices by hour, day or month, as on their own dashboard, live while readings arrive.
             </p>
           </>
         )}

@@ -1,15 +1,12 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef } from "react";
-import type { PeriodConsumption } from "~/lib/consumption-periods.ts";
 import { useTRPC } from "~/trpc/react.tsx";
-import { useOnConnect, useRealtimeEvent } from "../realtime/realtime-provider.tsx";
 import { useSilenceNotices } from "../realtime/use-silence-notices.ts";
 import { AlertHistory } from "./alert-history.tsx";
 import { ConsumptionView } from "./consumption-view.tsx";
-import { applyConsumptionUpdate, needsRefetch } from "./live-consumption.ts";
 import { OverConsumptionAlerts } from "./over-consumption-alerts.tsx";
+import { useLiveConsumption } from "./use-live-consumption.ts";
 
 /**
  * The client's dashboard: their devices, the consumption of one device or of all of them over a day
@@ -23,22 +20,8 @@ export function ClientDashboard() {
   // The same query as ConsumptionView's (one request): the over-consumption modal names the devices.
   const devices = useQuery(trpc.devices.list.queryOptions());
 
-  useRealtimeEvent("consumption:updated", (update) => {
-    queryClient.setQueriesData<PeriodConsumption>(trpc.monitoring.deviceConsumption.pathFilter(), (period) => applyConsumptionUpdate(period, update));
-    for (const filter of [trpc.monitoring.deviceConsumption.pathFilter(), trpc.monitoring.userConsumption.pathFilter()]) {
-      void queryClient.invalidateQueries({ ...filter, predicate: (query) => needsRefetch(query.state.data as PeriodConsumption | undefined, update) });
-    }
-  });
+  useLiveConsumption();
   useSilenceNotices(() => void queryClient.invalidateQueries(trpc.monitoring.alerts.pathFilter()));
-  // After a reconnect, fetch again what live updates may have missed while offline.
-  const connectedBefore = useRef(false);
-  useOnConnect(() => {
-    if (connectedBefore.current) {
-      void queryClient.invalidateQueries(trpc.monitoring.pathFilter());
-      void queryClient.invalidateQueries(trpc.devices.pathFilter());
-    }
-    connectedBefore.current = true;
-  });
 
   return (
     <>

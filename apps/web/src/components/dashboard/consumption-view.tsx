@@ -18,12 +18,6 @@ import { KIND_NAMES, periodLabel, toPeriodBars } from "./period-labels.ts";
 /** Whose consumption is shown: the signed-in client's own, or one client's to an administrator. */
 export type ConsumptionOwner = { kind: "self" } | { kind: "client"; userId: string; username: string };
 
-/**
- * An administrator is not in the client's realtime room, so gets no live updates: their view of a
- * client is fetched again this often instead.
- */
-export const CLIENT_VIEW_REFRESH_MS = 30_000;
-
 interface Wording {
   devicesTitle: string;
   allDevices: string;
@@ -143,7 +137,7 @@ function ConsumptionPanel({ owner, wording, device, loadingDevices }: Consumptio
   const view = anchor ? viewPeriod(kind, anchor) : undefined;
   const all = device === ALL_DEVICES;
   const period = view && clock ? { from: view.from, to: view.to, resolution: view.resolution, tz: clock.timeZone } : undefined;
-  const options = { placeholderData: keepPreviousData, refetchInterval: owner.kind === "client" ? CLIENT_VIEW_REFRESH_MS : false } as const;
+  const options = { placeholderData: keepPreviousData } as const;
   const userId = owner.kind === "client" ? owner.userId : undefined;
   const ofDevice = useQuery(trpc.monitoring.deviceConsumption.queryOptions(period && device && !all ? { ...period, deviceId: device.id } : skipToken, options));
   const ofAll = useQuery(trpc.monitoring.userConsumption.queryOptions(period && all ? { ...period, userId } : skipToken, options));

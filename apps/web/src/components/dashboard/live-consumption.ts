@@ -29,7 +29,8 @@ export function applyConsumptionUpdate(period: PeriodConsumption | undefined, up
 
 /**
  * Whether a cached period holds the updated hour but cannot be patched: days or months of that
- * device, or the total of the client's devices (every update a client receives is for one of theirs).
+ * device, or the total of the client's devices (every update a client receives is for one of theirs; an
+ * administrator receives those of the client they watch).
  */
 export function needsRefetch(period: PeriodConsumption | undefined, update: ConsumptionUpdated): boolean {
   if (!period || patchable(period, update.deviceId)) return false;
