@@ -67,6 +67,8 @@ export async function shapeFromDatabase(url: string): Promise<SchemaShape> {
         CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
        WHERE t.relname <> 'schema_migrations' AND NOT t.relispartition
+         -- Key columns only: a covering index's INCLUDE columns cannot be expressed in a Prisma schema.
+         AND k.ord <= i.indnkeyatts
        GROUP BY t.relname, i.indexrelid, i.indisprimary, i.indisunique, i.indpred`);
     for (const i of indexes.rows) {
       const t = table(i.table_name);

@@ -8,7 +8,11 @@ CREATE TABLE daily_consumption (
   device_id   uuid NOT NULL REFERENCES devices (device_id) ON DELETE CASCADE,
   day         date NOT NULL,
   running_kwh numeric[] NOT NULL CHECK (cardinality(running_kwh) = 24 AND array_lower(running_kwh, 1) = 1),
-  PRIMARY KEY (device_id, day)
+  -- Covering: a period reads a device's days from the index alone, in (device, day) order. The heap holds
+  -- them in the order they were written (each day, every device's row), so a year of 50 devices read
+  -- through the heap touched ~20,000 pages (≈ 100 ms) against ~1,700 index pages (≈ 18 ms). The price:
+  -- no HOT updates, so each change of a day's totals also writes an index entry.
+  PRIMARY KEY (device_id, day) INCLUDE (running_kwh)
 );
 
 -- Adds kWh (negative to take away) at device-hours to their days' running totals, locking the rows in
