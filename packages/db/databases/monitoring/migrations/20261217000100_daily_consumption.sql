@@ -97,8 +97,18 @@ CREATE TRIGGER hourly_consumption_daily_delete AFTER DELETE ON hourly_consumptio
 CREATE TRIGGER hourly_consumption_daily_truncate AFTER TRUNCATE ON hourly_consumption
   FOR EACH STATEMENT EXECUTE FUNCTION daily_consumption_after_truncate();
 
--- The days of the hours stored so far.
-SELECT add_to_daily_consumption(array_agg(device_id), array_agg(hour_start), array_agg(total_kwh)) FROM hourly_consumption;
+-- The days of the hours stored so far, one UTC day at a time (a whole table's hours in one call's arrays
+-- would hold them all in memory at once).
+DO $$
+DECLARE
+  day_start timestamptz;
+BEGIN
+  FOR day_start IN SELECT DISTINCT date_trunc('day', hour_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM hourly_consumption LOOP
+    PERFORM add_to_daily_consumption(array_agg(device_id), array_agg(hour_start), array_agg(total_kwh))
+       FROM hourly_consumption
+      WHERE hour_start >= day_start AND hour_start < day_start + interval '1 day';
+  END LOOP;
+END $$;
 
 -- migrate:down
 DROP TRIGGER hourly_consumption_daily_truncate ON hourly_consumption;
