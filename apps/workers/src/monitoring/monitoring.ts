@@ -15,7 +15,7 @@ import { parseReadingMessage } from "./reading-messages.ts";
 import { applyDeviceSyncEvent } from "./sync.ts";
 import { DEFAULT_HELD_SWEEP_INTERVAL_MS, DEFAULT_HOLD_GRACE_MS, DEFAULT_HOLD_MAX_READINGS, HeldReadings, publishDeadReading, refusalReason } from "./held-readings.ts";
 import { DEFAULT_RETENTION_DAYS, oldestAcceptedReading, startReadingPartitionMaintenance } from "./retention.ts";
-import { DEFAULT_SILENCE_SWEEP_INTERVAL_MS, DEFAULT_SILENT_AFTER_MINUTES, SilenceSweep } from "./silence/sweep.ts";
+import { DEFAULT_SILENCE_SWEEP_INTERVAL_MS, DEFAULT_SILENT_AFTER_MINUTES, SilenceSweep, type InputQueue } from "./silence/sweep.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, ProgressWatch } from "../shared/progress.ts";
 
 /** How an elastic replica claims, takes over and releases partitions (README: "Elastic partitions"). */
@@ -344,7 +344,7 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
     pool,
     silentAfterMinutes: config.silentAfterMinutes ?? DEFAULT_SILENT_AFTER_MINUTES,
     sweepIntervalMs: config.silenceSweepIntervalMs ?? DEFAULT_SILENCE_SWEEP_INTERVAL_MS,
-    queuedMessages: () => queuedInputMessages(inputStats, names, config.partitionCount),
+    inputQueues: () => inputQueues(inputStats, names, config.partitionCount),
     onChanged: (alarms) => notifier.notifySilence(alarms),
     log,
   });
@@ -378,16 +378,17 @@ export async function startMonitoring(config: MonitoringConfig): Promise<Running
 }
 
 /**
- * Ready messages in monitoring's input queues: the balancer's (sensor.data.queue) and every partition
- * queue in use (the live partition count, or the configured one if larger).
+ * Monitoring's input queues as RabbitMQ counts them: the balancer's (sensor.data.queue) and every
+ * partition queue in use (the live partition count, or the configured one if larger).
  */
-async function queuedInputMessages(stats: QueueStats, names: QueueNames, partitionCount: number): Promise<number> {
+async function inputQueues(stats: QueueStats, names: QueueNames, partitionCount: number): Promise<InputQueue[]> {
   const partitions = Math.max(partitionCount, await liveReplicaCount(stats, names));
-  let queued = 0;
+  const queues: InputQueue[] = [];
   for (const queue of [names.sensorData, ...Array.from({ length: partitions }, (_, i) => names.partition(i))]) {
-    queued += (await stats.counts(queue))?.messages ?? 0;
+    const counts = await stats.counts(queue);
+    if (counts) queues.push({ queue, ...counts });
   }
-  return queued;
+  return queues;
 }
 
 type SyncParse = { ok: true; event: DeviceSyncEvent } | { ok: false; reason: string };

@@ -98,23 +98,42 @@ export async function sweepDeviceSilence(pool: pg.Pool, silentAfterMinutes: numb
 }
 
 /**
- * More messages than this waiting in monitoring's input queues means readings are being counted late,
- * so a device may look silent only because its readings wait there (after an outage of monitoring or
- * the balancer, every device would): no alarm is raised until they are drained. Clearing goes on. About
- * a second of work for the pipeline at its measured rate, whether the messages are single readings
- * (sensor.data.queue) or batches (partition queues).
+ * More messages than this waiting in monitoring's input queues means readings are being counted late
+ * (monitoring is behind). About a second of work for the pipeline at its measured rate, whether the
+ * messages are single readings (sensor.data.queue) or batches (partition queues).
  */
 export const SILENCE_BACKLOG_LIMIT = 1_000;
+
+/** One of monitoring's input queues as RabbitMQ counts it. */
+export interface InputQueue {
+  queue: string;
+  /** Ready messages. */
+  messages: number;
+  consumers: number;
+}
+
+/**
+ * Why no silence alarm may be raised now, or undefined: a device may look silent only because its
+ * readings wait in a queue — one nobody consumes (the balancer or a partition's replica down: after
+ * such an outage every device would, however small the fleet), or a backlog over SILENCE_BACKLOG_LIMIT.
+ */
+export function holdBackReason(queues: readonly InputQueue[]): string | undefined {
+  const stranded = queues.filter((q) => q.messages > 0 && q.consumers === 0);
+  if (stranded.length > 0) return `${stranded.map((q) => `${q.queue} holds ${q.messages} with no consumer`).join(", ")}`;
+  const queued = queues.reduce((sum, q) => sum + q.messages, 0);
+  return queued > SILENCE_BACKLOG_LIMIT ? `${queued} messages wait in monitoring's input queues` : undefined;
+}
 
 export interface SilenceSweepOptions {
   pool: pg.Pool;
   silentAfterMinutes: number;
   sweepIntervalMs: number;
   /**
-   * Ready messages in monitoring's input queues (see SILENCE_BACKLOG_LIMIT); a failure (RabbitMQ away)
-   * defers raising as a backlog does. Without it, alarms are raised whatever waits.
+   * Monitoring's input queues (see holdBackReason): no alarm is raised while their readings wait to be
+   * counted, nor while they cannot be read (RabbitMQ away); clearing goes on. Without it, alarms are
+   * raised whatever waits.
    */
-  queuedMessages?: () => Promise<number>;
+  inputQueues?: () => Promise<InputQueue[]>;
   /** After a sweep committed: the alarms it raised or cleared (pushed to chat). */
   onChanged: (alarms: readonly DeviceSilence[]) => void;
   log: Logger;
@@ -151,19 +170,16 @@ export class SilenceSweep {
     this.timer.unref();
   }
 
-  /** False while monitoring's input queues hold a backlog, or cannot be asked. */
+  /** False while readings wait in monitoring's input queues (holdBackReason), or those cannot be read. */
   private async mayRaise(): Promise<boolean> {
-    const { queuedMessages, log } = this.options;
-    if (!queuedMessages) return true;
-    const deferral = await queuedMessages().then(
-      (queued) => (queued > SILENCE_BACKLOG_LIMIT ? `${queued} messages wait in monitoring's input queues` : undefined),
-      (error: unknown) => `RabbitMQ cannot say what waits in monitoring's input queues (${String(error)})`,
-    );
-    if ((deferral !== undefined) !== this.deferring) {
-      this.deferring = deferral !== undefined;
-      log.info(deferral ? `device silent alarms held back: ${deferral}` : "device silent alarms raised again: the input queues are drained");
+    const { inputQueues, log } = this.options;
+    if (!inputQueues) return true;
+    const reason = await inputQueues().then(holdBackReason, (error: unknown) => `RabbitMQ cannot say what waits in monitoring's input queues (${String(error)})`);
+    if ((reason !== undefined) !== this.deferring) {
+      this.deferring = reason !== undefined;
+      log.info(reason ? `device silent alarms held back: ${reason}` : "device silent alarms raised again: the input queues are drained");
     }
-    return deferral === undefined;
+    return reason === undefined;
   }
 
   /** Stops the sweep and waits for one in progress (its alarms are handed on before this resolves). */
