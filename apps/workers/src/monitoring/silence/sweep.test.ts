@@ -242,12 +242,24 @@ describe("while readings wait in monitoring's input queues", () => {
 });
 
 describe("a monitoring replica", () => {
-  it("pushes each silence alarm raised and cleared on device.silence, once", async () => {
-    const prefix = uniqueQueuePrefix("silence");
+  /** A run's own queues, with a recorder of what monitoring pushes to chat. */
+  async function queuesWithPushes(label: string) {
+    const prefix = uniqueQueuePrefix(label);
     const names = queueNames(prefix);
     const probe = await QueueProbe.connect();
     await probe.declare(names, 1);
     const notifications = await probe.record(names.chatNotifications);
+    /** The silence alarms of `deviceId` pushed so far. */
+    const pushedFor = (deviceId: string) =>
+      notifications
+        .filter((m) => m.fields.routingKey === NOTIFICATION_ROUTING_KEYS.deviceSilence)
+        .map((m) => deviceSilenceSchema.parse(JSON.parse(m.content.toString())))
+        .filter((alarm) => alarm.deviceId === deviceId);
+    return { prefix, names, probe, pushedFor };
+  }
+
+  it("pushes each silence alarm raised and cleared on device.silence, once", async () => {
+    const { prefix, names, probe, pushedFor } = await queuesWithPushes("silence");
     const replica = await startMonitoring(
       testMonitoringConfig(prefix, {
         partitionCount: 1,
@@ -261,11 +273,7 @@ describe("a monitoring replica", () => {
       const owner = randomUUID();
       const deviceId = await device(owner);
       const lastReading = await lastCountedAgo(deviceId, SILENT_AFTER_MINUTES + 10);
-      const pushed = () =>
-        notifications
-          .filter((m) => m.fields.routingKey === NOTIFICATION_ROUTING_KEYS.deviceSilence)
-          .map((m) => deviceSilenceSchema.parse(JSON.parse(m.content.toString())))
-          .filter((alarm) => alarm.deviceId === deviceId);
+      const pushed = () => pushedFor(deviceId);
 
       const [raised] = await eventually("the alarm pushed", () => pushed().length === 1 && pushed());
       const [row] = await alarmRows(deviceId);
@@ -283,11 +291,7 @@ describe("a monitoring replica", () => {
   });
 
   it("raises nothing while readings wait where nobody consumes them (the balancer down), and raises once they are drained", async () => {
-    const prefix = uniqueQueuePrefix("silence-backlog");
-    const names = queueNames(prefix);
-    const probe = await QueueProbe.connect();
-    await probe.declare(names, 1);
-    const notifications = await probe.record(names.chatNotifications);
+    const { prefix, names, probe, pushedFor } = await queuesWithPushes("silence-backlog");
     // A few readings the balancer has not forwarded (it is down, in a small fleet): counted late, if ever.
     await probe.fill(names.sensorData, 3, { timestamp: Date.now(), device_id: randomUUID(), measurement_value: 0.1 });
     const replica = await startMonitoring(
@@ -296,11 +300,7 @@ describe("a monitoring replica", () => {
     try {
       const deviceId = await device();
       await lastCountedAgo(deviceId, SILENT_AFTER_MINUTES + 10);
-      const pushed = () =>
-        notifications
-          .filter((m) => m.fields.routingKey === NOTIFICATION_ROUTING_KEYS.deviceSilence)
-          .map((m) => deviceSilenceSchema.parse(JSON.parse(m.content.toString())))
-          .filter((alarm) => alarm.deviceId === deviceId);
+      const pushed = () => pushedFor(deviceId);
       await new Promise((resolve) => setTimeout(resolve, 800)); // several sweeps
       expect(pushed()).toEqual([]);
       expect(await alarmRows(deviceId)).toEqual([]);
