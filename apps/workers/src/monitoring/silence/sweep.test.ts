@@ -227,6 +227,31 @@ describe("while readings wait in monitoring's input queues", () => {
     );
   });
 
+  it("raises only at the second sweep that finds the queues clear (the last readings handed out may still be being counted)", async () => {
+    const silent = await device();
+    await lastCountedAgo(silent, SILENT_AFTER_MINUTES + 20);
+    let asked = 0;
+    let askedWhenRaised: number | undefined;
+    const sweep = new SilenceSweep({
+      pool,
+      silentAfterMinutes: SILENT_AFTER_MINUTES,
+      sweepIntervalMs: 50,
+      // Three sweeps see readings nobody consumes (the balancer down), then the queues are clear.
+      inputQueues: () => Promise.resolve([{ queue: "sensor.data.queue", messages: ++asked <= 3 ? 5 : 0, consumers: asked <= 3 ? 0 : 1 }]),
+      onChanged: (alarms) => {
+        if (of(silent, alarms).length > 0) askedWhenRaised ??= asked;
+      },
+      log: testLogger,
+    });
+    sweep.start();
+    try {
+      await eventually("the silent device raised", () => askedWhenRaised !== undefined);
+    } finally {
+      await sweep.stop();
+    }
+    expect(askedWhenRaised).toBe(5);
+  });
+
   it("raises no alarm while RabbitMQ cannot say what waits", async () => {
     const silent = await device();
     await lastCountedAgo(silent, SILENT_AFTER_MINUTES + 20);

@@ -148,8 +148,10 @@ export class SilenceSweep {
   private timer: NodeJS.Timeout | undefined;
   /** The sweep in progress, if any: a slow sweep is not overlapped by the next tick. */
   private sweeping: Promise<void> | undefined;
-  /** Whether the last sweep held back raising (logged when this changes, not every tick). */
-  private deferring = false;
+  /** Whether raising is held back (logged when this changes, not every tick). */
+  private holding = false;
+  /** While holding: the queues looked clear at the previous sweep. */
+  private clearOnce = false;
 
   constructor(private readonly options: SilenceSweepOptions) {}
 
@@ -170,16 +172,29 @@ export class SilenceSweep {
     this.timer.unref();
   }
 
-  /** False while readings wait in monitoring's input queues (holdBackReason), or those cannot be read. */
+  /**
+   * False while readings wait in monitoring's input queues (holdBackReason), or those cannot be read;
+   * after that, also at the first sweep that finds them clear. RabbitMQ counts as waiting only messages
+   * not yet handed to a consumer, so a drained backlog looks clear while its last readings are still
+   * being counted: one more sweep interval lets them be, instead of alarms raised and cleared again.
+   */
   private async mayRaise(): Promise<boolean> {
     const { inputQueues, log } = this.options;
     if (!inputQueues) return true;
     const reason = await inputQueues().then(holdBackReason, (error: unknown) => `RabbitMQ cannot say what waits in monitoring's input queues (${String(error)})`);
-    if ((reason !== undefined) !== this.deferring) {
-      this.deferring = reason !== undefined;
-      log.info(reason ? `device silent alarms held back: ${reason}` : "device silent alarms raised again: the input queues are drained");
+    if (reason !== undefined) {
+      if (!this.holding) log.info(`device silent alarms held back: ${reason}`);
+      [this.holding, this.clearOnce] = [true, false];
+      return false;
     }
-    return reason === undefined;
+    if (!this.holding) return true;
+    if (!this.clearOnce) {
+      this.clearOnce = true;
+      return false;
+    }
+    [this.holding, this.clearOnce] = [false, false];
+    log.info("device silent alarms raised again: the input queues are drained");
+    return true;
   }
 
   /** Stops the sweep and waits for one in progress (its alarms are handed on before this resolves). */
