@@ -5,7 +5,8 @@
 // The scale scenarios (scaling.ts: monitoring 2→3→2 under load) touch neither service:
 // `npm run test:faults -w @ems/stack -- --only scale` runs just those. The system scenarios
 // (system-scenarios.ts: web, chat and the data plane as processes, clients connected; PostgreSQL and
-// RabbitMQ restarted, the monitoring database taken away) run with `--only system`.
+// RabbitMQ restarted, the monitoring database taken away) run with `--only system`; the silence scenario
+// (silence.ts: the balancer down longer than the "device silent" setting) with `--only silence`.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,6 +34,7 @@ process.env.DEVICE_DATABASE_URL = urls.device;
 const { runOutboxScenario, runStreamScenarios, quietLogger } = await import("./scenarios.ts");
 const { runScaleScenarios } = await import("./scaling.ts");
 const { runLateSyncScenario } = await import("./late-sync.ts");
+const { runSilenceScenario } = await import("./silence.ts");
 const { runSystemScenarios } = await import("./system-scenarios.ts");
 
 const ctx = {
@@ -65,6 +67,7 @@ try {
   for await (const result of runStreamScenarios(ctx, selected)) report(result);
   if (selected("outbox")) report(await runOutboxScenario(ctx));
   if (selected("late sync")) report(await runLateSyncScenario(ctx));
+  if (selected("silence")) report(await runSilenceScenario(ctx));
   for await (const result of runScaleScenarios(ctx, selected)) report(result);
   for await (const result of runSystemScenarios(ctx, urls, selected)) report(result);
 } catch (error) {

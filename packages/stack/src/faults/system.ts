@@ -158,7 +158,8 @@ export async function readStored(
       [deviceIds],
     );
     const alerts = await client.query<{ device_id: string; hour_start: Date; owner_id: string | null }>(
-      "SELECT device_id, hour_start, owner_id FROM alerts WHERE device_id = ANY($1::uuid[])",
+      // Over-consumption alerts: the ones a stream's truth predicts (a silence alarm has no hour).
+      "SELECT device_id, hour_start, owner_id FROM alerts WHERE kind = 'over_consumption' AND device_id = ANY($1::uuid[])",
       [deviceIds],
     );
     const key = (deviceId: string, hour: Date) => `${deviceId}@${hourStart(hour.getTime())}`;
